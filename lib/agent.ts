@@ -1,0 +1,598 @@
+// One per port per process: competes for the port, becomes leader or follower, routes every call of
+// every channel to where the DataClient lives, and starts a new election when the leader is lost.
+import net from 'node:net';
+import pRetry, { AbortError } from 'p-retry';
+import { decodeValue, type Frame } from '../protocol/index.js';
+import { LocalChannel, type ChannelMember, type LocalSubscription, type Route } from './channel.js';
+import { ChannelUnavailableError, ClientClosedError, HandshakeError, LeaderLostError, NoLeaderError, NotLeaderError } from './errors.js';
+import { isErrorResponse, LeaderLink, LinkLostError, SilentPeerError, type LinkHandler, type LinkOptions } from './follower.js';
+import { DataClientHost } from './host.js';
+import { Leader, type LeaderContext } from './leader.js';
+import { encodeConnection, EMPTY, errorFromWire, Op } from './messages.js';
+import type { ResolvedOptions } from './options.js';
+import { decodePayload, encodeArgs, encodePayload } from './payload.js';
+import { agreementOf, type ChannelSpec } from './spec.js';
+
+type State = 'electing' | 'leader' | 'follower' | 'failed' | 'closed';
+
+const agents = new Map<string, Agent>();
+
+/** The agent of this spec's port (or of single mode), created on first use. */
+export function agentFor(options: ResolvedOptions): Agent {
+  const key = options.singleMode ? 'single' : `port:${options.port}`;
+  let agent = agents.get(key);
+  if (!agent) {
+    agent = new Agent(key, options);
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
+interface HostEntry {
+  host: DataClientHost;
+  /** Follower connections that opened this channel. */
+  remoteUsers: number;
+}
+
+export class Agent implements LeaderContext, LinkHandler {
+  private state: State = 'electing';
+  private readonly channels = new Map<string, LocalChannel>();
+  private readonly hosts = new Map<string, HostEntry>();
+  private readonly hostWaiters = new Map<string, Set<() => void>>();
+  private readonly handoverState = new Map<string, unknown>();
+  private leader: Leader | null = null;
+  private link: LeaderLink | null = null;
+  private failure: Error | null = null;
+  private nextSubId = 1;
+  private expiryTimer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private localCalls: Array<() => void> = [];
+  private localScheduled = false;
+  private closing: Promise<void> | null = null;
+  readonly transportOptions: LinkOptions;
+
+  constructor(private readonly key: string, private readonly options: ResolvedOptions) {
+    this.transportOptions = {
+      maxFrameSize: options.maxFrameSize,
+      heartbeatInterval: options.heartbeatInterval,
+      heartbeatMaxMisses: options.heartbeatMaxMisses,
+      isCheckHeartbeat: options.isCheckHeartbeat,
+      connectTimeout: options.connectTimeout,
+      responseTimeout: options.responseTimeout,
+    };
+    if (options.singleMode) {
+      this.state = 'leader';
+    } else {
+      void this.elect(false);
+    }
+  }
+
+  get connectTimeout(): number {
+    return this.options.connectTimeout;
+  }
+
+  get logger() {
+    return this.options.logger;
+  }
+
+  /** A method, not a narrowed field read: the state changes across awaits. */
+  private get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  get isLeader(): boolean {
+    return this.state === 'leader';
+  }
+
+  // ---- channels and their clients -------------------------------------------------------------
+
+  join(member: ChannelMember, spec: ChannelSpec): LocalChannel {
+    if (this.isClosed) throw new ClientClosedError(spec.options.name);
+    const name = spec.options.name;
+    let channel = this.channels.get(name);
+    if (!channel) {
+      channel = new LocalChannel(spec);
+      this.channels.set(name, channel);
+      this.attach(channel);
+    }
+    channel.members.add(member);
+    return channel;
+  }
+
+  async leave(channel: LocalChannel, member: ChannelMember): Promise<void> {
+    if (!channel.members.delete(member)) return;
+    for (const sub of [...channel.subscriptions.values()]) {
+      if (sub.member === member) this.dropSubscription(channel, sub);
+    }
+    if (channel.members.size > 0) return;
+    this.channels.delete(channel.name);
+    channel.fail(new ClientClosedError(channel.name), true);
+    if (this.link) this.link.post(encodeConnection([Op.CLOSE, channel.name]), 0, EMPTY);
+    if (this.channels.size === 0) {
+      await this.shutdown();
+    } else {
+      await this.disposeHostIfUnused(channel.name);
+    }
+  }
+
+  private attach(channel: LocalChannel): void {
+    switch (this.state) {
+      case 'leader':
+        this.startHost(channel);
+        for (const wake of this.hostWaiters.get(channel.name) ?? []) wake();
+        break;
+      case 'follower':
+        this.openRemote(channel, this.link!);
+        break;
+      case 'failed':
+        this.failure = null;
+        void this.elect(true);
+        break;
+      default:
+        break; // electing: the election's outcome opens every channel
+    }
+  }
+
+  // ---- calls ----------------------------------------------------------------------------------
+
+  invoke(channel: LocalChannel, method: string, args: unknown[], idempotent: boolean, oneway: boolean): Promise<unknown> {
+    if (channel.error) return Promise.reject(channel.error);
+    if (this.failure) return Promise.reject(this.failure);
+    const route = channel.route;
+    if (route) return this.send(channel, route, method, args, idempotent, oneway);
+    return this.enqueue(channel, (r) => this.send(channel, r, method, args, idempotent, oneway));
+  }
+
+  private send(channel: LocalChannel, route: Route, method: string, args: unknown[], idempotent: boolean, oneway: boolean): Promise<unknown> {
+    if (route.kind === 'local') return this.runLocal(() => route.host.invoke(method, args));
+    const transcode = channel.spec.options.transcode;
+    let payload;
+    try {
+      payload = encodeArgs(args, transcode);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (oneway) {
+      const op = Op.ONEWAY;
+      if (route.link.post(channel.connection(op, method), payload.flags, payload.body)) return Promise.resolve(undefined);
+      return this.invoke(channel, method, args, idempotent, oneway);
+    }
+    return route.link
+      .request(channel.connection(Op.INVOKE, method), payload.flags, payload.body, method, this.options.responseTimeout)
+      .then(
+        (frame) => this.result(frame, transcode),
+        (err) => {
+          if (!(err instanceof LinkLostError)) throw err;
+          if (idempotent) return this.invoke(channel, method, args, idempotent, oneway);
+          throw new LeaderLostError(method, { cause: err.cause });
+        },
+      );
+  }
+
+  private result(frame: Frame, transcode: ResolvedOptions['transcode']): unknown {
+    if (isErrorResponse(frame)) throw errorFromWire(decodeValue(frame.application));
+    return decodePayload(frame, transcode);
+  }
+
+  /**
+   * Calls made inside the leader process run from setImmediate, not from a microtask: a tight
+   * `await client.get()` loop in the leader must leave room for followers' socket I/O.
+   */
+  private runLocal<T>(task: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.localCalls.push(() => task().then(resolve, reject));
+      if (!this.localScheduled) {
+        this.localScheduled = true;
+        setImmediate(() => this.drainLocal());
+      }
+    });
+  }
+
+  private drainLocal(): void {
+    this.localScheduled = false;
+    const calls = this.localCalls;
+    this.localCalls = [];
+    for (const call of calls) call();
+  }
+
+  private enqueue(channel: LocalChannel, run: (route: Route) => Promise<unknown>): Promise<unknown> {
+    let waiting = 0;
+    for (const c of this.channels.values()) waiting += c.queue.length;
+    if (waiting >= this.options.maxQueuedCalls) {
+      return Promise.reject(new NoLeaderError(`no leader yet and ${waiting} calls already wait for one (maxQueuedCalls)`));
+    }
+    return new Promise((resolve, reject) => {
+      channel.queue.push({
+        deadline: Date.now() + this.options.maxWaitTime,
+        run: (route) => run(route).then(resolve, reject),
+        fail: reject,
+      });
+      this.armExpiry();
+    });
+  }
+
+  private armExpiry(): void {
+    if (this.expiryTimer) return;
+    const period = Math.min(1000, Math.max(10, Math.floor(this.options.maxWaitTime / 10)));
+    this.expiryTimer = setInterval(() => {
+      const now = Date.now();
+      let waiting = 0;
+      for (const channel of this.channels.values()) {
+        channel.expire(now, () => new NoLeaderError(`no leader for "${channel.name}" on 127.0.0.1:${this.options.port} within maxWaitTime (${this.options.maxWaitTime} ms)`));
+        waiting += channel.queue.length;
+      }
+      if (waiting === 0 && this.expiryTimer) {
+        clearInterval(this.expiryTimer);
+        this.expiryTimer = null;
+      }
+    }, period);
+    this.expiryTimer.unref();
+  }
+
+  // ---- subscriptions and publications ---------------------------------------------------------
+
+  subscribe(channel: LocalChannel, member: ChannelMember, reg: unknown, listener: (value: unknown) => void): void {
+    const id = this.nextSubId++;
+    let received = false;
+    const sub: LocalSubscription = {
+      id,
+      key: channel.spec.options.formatKey(reg),
+      reg,
+      member,
+      listener,
+      subscriber: {
+        deliver: (value) => {
+          received = true;
+          try {
+            listener(value);
+          } catch (err) {
+            this.logger.error(`[onelink] a "${channel.name}" subscriber threw:`, err);
+          }
+        },
+      },
+    };
+    channel.subscriptions.set(id, sub);
+    setTimeout(() => {
+      if (!received && channel.subscriptions.has(id)) {
+        this.logger.warn(`[onelink] subscription ${sub.key} of "${channel.name}" received no value within subscribeTimeout (${channel.spec.options.subscribeTimeout} ms)`);
+      }
+    }, channel.spec.options.subscribeTimeout).unref();
+    if (channel.route) this.routeSubscription(channel, channel.route, sub);
+  }
+
+  unsubscribe(channel: LocalChannel, member: ChannelMember, reg: unknown, listener?: (value: unknown) => void): void {
+    const key = channel.spec.options.formatKey(reg);
+    for (const sub of [...channel.subscriptions.values()]) {
+      if (sub.member !== member || sub.key !== key) continue;
+      if (listener && sub.listener !== listener) continue;
+      this.dropSubscription(channel, sub);
+    }
+  }
+
+  private dropSubscription(channel: LocalChannel, sub: LocalSubscription): void {
+    channel.subscriptions.delete(sub.id);
+    const route = channel.route;
+    if (!route) return;
+    if (route.kind === 'local') route.host.unsubscribe(sub.reg, sub.subscriber);
+    else route.link.post(encodeConnection([Op.UNSUBSCRIBE, channel.name, sub.id]), 0, EMPTY);
+  }
+
+  private routeSubscription(channel: LocalChannel, route: Route, sub: LocalSubscription): void {
+    const failed = (err: unknown) => {
+      if (!(err instanceof LinkLostError)) this.logger.error(`[onelink] subscribe ${sub.key} of "${channel.name}" failed:`, err);
+    };
+    if (route.kind === 'local') {
+      route.host.subscribe(sub.reg, sub.subscriber).catch(failed);
+      return;
+    }
+    const payload = encodePayload(sub.reg, channel.spec.options.transcode);
+    route.link
+      .request(encodeConnection([Op.SUBSCRIBE, channel.name, sub.id]), payload.flags, payload.body, 'subscribe', this.options.responseTimeout)
+      .then((frame) => this.result(frame, channel.spec.options.transcode))
+      .catch(failed);
+  }
+
+  publish(channel: LocalChannel, reg: unknown): Promise<void> {
+    channel.publications.set(channel.spec.options.formatKey(reg), reg);
+    if (channel.error) return Promise.reject(channel.error);
+    if (channel.route) return this.routePublication(channel, channel.route, reg);
+    return this.enqueue(channel, (route) => this.routePublication(channel, route, reg)) as Promise<void>;
+  }
+
+  private routePublication(channel: LocalChannel, route: Route, reg: unknown): Promise<void> {
+    if (route.kind === 'local') return route.host.publish(reg);
+    const payload = encodePayload(reg, channel.spec.options.transcode);
+    return route.link
+      .request(encodeConnection([Op.PUBLISH, channel.name]), payload.flags, payload.body, 'publish', this.options.responseTimeout)
+      .then((frame) => {
+        this.result(frame, channel.spec.options.transcode);
+      });
+  }
+
+  /** After a new leader is found: the subscriptions and publications of this process, again. */
+  private replay(channel: LocalChannel, route: Route): void {
+    for (const sub of channel.subscriptions.values()) this.routeSubscription(channel, route, sub);
+    for (const reg of channel.publications.values()) {
+      this.routePublication(channel, route, reg).catch((err) => {
+        if (!(err instanceof LinkLostError)) this.logger.error(`[onelink] publish replay on "${channel.name}" failed:`, err);
+      });
+    }
+  }
+
+  // ---- election -------------------------------------------------------------------------------
+
+  private async elect(afterLoss: boolean): Promise<void> {
+    this.state = 'electing';
+    const { port, isLeader, maxWaitTime } = this.options;
+    try {
+      await pRetry(
+        async () => {
+          if (this.isClosed) throw new AbortError(new ClientClosedError(this.key));
+          if (isLeader !== false) {
+            const server = await listenExclusive(port);
+            if (this.isClosed) {
+              server?.close();
+              throw new AbortError(new ClientClosedError(this.key));
+            }
+            if (server) {
+              this.becomeLeader(server);
+              return;
+            }
+            if (isLeader === true) throw new AbortError(new NotLeaderError(port));
+          }
+          let link: LeaderLink;
+          try {
+            link = await LeaderLink.connect(port, this.transportOptions, this);
+          } catch (err) {
+            // Bytes that are not onelink, or silence on first contact: the port belongs to another program.
+            if (err instanceof HandshakeError && (!afterLoss || !(err instanceof SilentPeerError))) throw new AbortError(err);
+            throw err;
+          }
+          if (this.isClosed) {
+            link.destroy();
+            throw new AbortError(new ClientClosedError(this.key));
+          }
+          this.becomeFollower(link);
+        },
+        { retries: Number.POSITIVE_INFINITY, factor: 2, minTimeout: 2, maxTimeout: 500, randomize: true, maxRetryTime: maxWaitTime },
+      );
+    } catch (err) {
+      if (this.isClosed) return;
+      const error = err instanceof HandshakeError || err instanceof NotLeaderError || err instanceof ClientClosedError
+        ? err
+        : new NoLeaderError(`no leader could be elected or reached on 127.0.0.1:${port} within maxWaitTime (${maxWaitTime} ms): ${(err as Error).message}`, { cause: err });
+      this.failElection(error as Error);
+    }
+  }
+
+  private failElection(error: Error): void {
+    this.state = 'failed';
+    this.failure = error;
+    this.logger.error(`[onelink] ${error.message}`);
+    for (const channel of this.channels.values()) channel.fail(error, false);
+    if (error instanceof NoLeaderError) {
+      // A leader may appear later (a hung one recovering, a process starting): keep looking, slowly.
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null;
+        if (this.state !== 'failed') return;
+        this.failure = null;
+        void this.elect(true);
+      }, Math.min(this.options.maxWaitTime, 5000));
+      this.retryTimer.unref();
+    }
+  }
+
+  private becomeLeader(server: net.Server): void {
+    this.state = 'leader';
+    this.leader = new Leader(server, this);
+    this.logger.info?.(`[onelink] process ${process.pid} leads 127.0.0.1:${this.options.port}`);
+    for (const channel of this.channels.values()) this.startHost(channel);
+  }
+
+  private becomeFollower(link: LeaderLink): void {
+    this.state = 'follower';
+    this.link = link;
+    for (const channel of this.channels.values()) this.openRemote(channel, link);
+  }
+
+  onLost(link: LeaderLink, error: Error | undefined): void {
+    if (this.link !== link) return;
+    this.link = null;
+    for (const channel of this.channels.values()) channel.route = null;
+    if (this.isClosed) return;
+    this.logger.warn(`[onelink] lost the leader of 127.0.0.1:${this.options.port}${error ? ` (${error.message})` : ''}; electing a new one`);
+    void this.elect(true);
+  }
+
+  onPush(name: string, subId: number, frame: Frame): void {
+    const channel = this.channels.get(name);
+    const sub = channel?.subscriptions.get(subId);
+    if (!channel || !sub) return;
+    let value: unknown;
+    try {
+      value = decodePayload(frame, channel.spec.options.transcode);
+    } catch (err) {
+      this.logger.error(`[onelink] undecodable value for "${name}":`, err);
+      return;
+    }
+    sub.subscriber.deliver(value);
+  }
+
+  onHandover(name: string, frame: Frame): void {
+    try {
+      this.handoverState.set(name, decodeValue(frame.application));
+    } catch (err) {
+      this.logger.warn(`[onelink] undecodable handover state for "${name}":`, err);
+    }
+  }
+
+  private openRemote(channel: LocalChannel, link: LeaderLink): void {
+    const request = encodeConnection([Op.OPEN, channel.name, agreementOf(channel.spec)]);
+    link.request(request, 0, EMPTY, 'open', this.options.maxWaitTime + this.options.responseTimeout).then(
+      (frame) => {
+        if (this.link !== link || this.channels.get(channel.name) !== channel) return;
+        if (isErrorResponse(frame)) {
+          channel.fail(errorFromWire(decodeValue(frame.application)), true);
+          return;
+        }
+        this.handoverState.delete(channel.name);
+        const route: Route = { kind: 'remote', link };
+        this.replay(channel, route);
+        channel.open(route);
+      },
+      (err) => {
+        if (err instanceof LinkLostError) return; // the next election opens it again
+        channel.fail(err, false);
+      },
+    );
+  }
+
+  // ---- the DataClients this process holds as leader ---------------------------------------------
+
+  private startHost(channel: LocalChannel): void {
+    const entry = this.hostEntry(channel.name, channel.spec);
+    entry.host.ready.then(
+      () => {
+        if (this.channels.get(channel.name) !== channel || !this.isLeader) return;
+        const route: Route = { kind: 'local', host: entry.host };
+        this.replay(channel, route);
+        channel.open(route);
+      },
+      (err) => channel.fail(err, true),
+    );
+  }
+
+  private hostEntry(name: string, spec: ChannelSpec): HostEntry {
+    let entry = this.hosts.get(name);
+    if (!entry) {
+      const host = new DataClientHost(spec, this.handoverState.get(name));
+      this.handoverState.delete(name);
+      this.reEmitEvents(name, host);
+      entry = { host, remoteUsers: 0 };
+      this.hosts.set(name, entry);
+    }
+    return entry;
+  }
+
+  /** Events the DataClient emits are emitted again by every client of its name in this process. */
+  private reEmitEvents(name: string, host: DataClientHost): void {
+    const client = host.client;
+    if (!client || typeof client.emit !== 'function') return;
+    const emit = client.emit;
+    const channels = this.channels;
+    const logger = this.logger;
+    client.emit = function (this: any, event: string | symbol, ...args: unknown[]): boolean {
+      let handled = false;
+      const members = channels.get(name)?.members;
+      if (members && event !== 'ready') {
+        for (const member of members) {
+          member.emitFromDataClient(event, args);
+          handled = true;
+        }
+      }
+      // An 'error' with no listener would throw inside the DataClient and crash the leader.
+      if (event === 'error' && typeof this.listenerCount === 'function' && this.listenerCount('error') === 0) {
+        if (!handled) logger.error(`[onelink] "${name}" emitted an error:`, args[0]);
+        return handled;
+      }
+      return emit.call(this, event, ...args);
+    };
+  }
+
+  async openHost(name: string): Promise<DataClientHost> {
+    let channel = this.channels.get(name);
+    const existing = this.hosts.get(name);
+    if (!channel && !existing) {
+      await this.waitForChannel(name);
+      channel = this.channels.get(name);
+    }
+    const entry = existing ?? this.hostEntry(name, channel!.spec);
+    await entry.host.ready;
+    entry.remoteUsers++;
+    return entry.host;
+  }
+
+  private waitForChannel(name: string): Promise<void> {
+    const waitMs = this.options.maxWaitTime;
+    return new Promise((resolve, reject) => {
+      const waiters = this.hostWaiters.get(name) ?? new Set();
+      this.hostWaiters.set(name, waiters);
+      const wake = () => {
+        clearTimeout(timer);
+        waiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(wake);
+        reject(new ChannelUnavailableError(name, waitMs));
+      }, waitMs);
+      timer.unref();
+      waiters.add(wake);
+    });
+  }
+
+  releaseHost(name: string): void {
+    const entry = this.hosts.get(name);
+    if (!entry) return;
+    entry.remoteUsers = Math.max(0, entry.remoteUsers - 1);
+    void this.disposeHostIfUnused(name);
+  }
+
+  private async disposeHostIfUnused(name: string): Promise<void> {
+    const entry = this.hosts.get(name);
+    if (!entry || entry.remoteUsers > 0 || this.channels.has(name)) return;
+    this.hosts.delete(name);
+    await closeHost(entry.host, this.logger);
+  }
+
+  // ---- closing --------------------------------------------------------------------------------
+
+  /** The last client of this process closed: hand leadership over (or leave the leader) and release the port. */
+  private shutdown(): Promise<void> {
+    this.closing ??= (async () => {
+      this.state = 'closed';
+      agents.delete(this.key);
+      if (this.expiryTimer) clearInterval(this.expiryTimer);
+      if (this.retryTimer) clearTimeout(this.retryTimer);
+      this.link?.close();
+      this.link = null;
+      const hosts = [...this.hosts.values()].map((e) => e.host);
+      this.hosts.clear();
+      if (this.leader) {
+        const handover = new Map<string, unknown>();
+        for (const host of hosts) {
+          const state = host.exportState();
+          if (state !== undefined) handover.set(host.spec.options.name, state);
+        }
+        await this.leader.close(handover);
+        this.leader = null;
+      }
+      await Promise.all(hosts.map((host) => closeHost(host, this.logger)));
+    })();
+    return this.closing;
+  }
+}
+
+async function closeHost(host: DataClientHost, logger: ResolvedOptions['logger']): Promise<void> {
+  try {
+    await host.close();
+  } catch (err) {
+    logger.warn(`[onelink] closing DataClient "${host.spec.options.name}" failed:`, err);
+  }
+}
+
+/** Resolves with the server if this process won the port, null if another process holds it. */
+function listenExclusive(port: number): Promise<net.Server | null> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') resolve(null);
+      else reject(new AbortError(err));
+    });
+    // exclusive: node:cluster workers would otherwise share the master's handle and all "win".
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => {
+      server.removeAllListeners('error');
+      resolve(server);
+    });
+  });
+}

@@ -1,0 +1,196 @@
+// The public API, compatible with cluster-client 3.x:
+// cluster(Client, options).delegate(name, to).override(name, value).create(...args)
+import type { EventEmitter } from 'node:events';
+import { Base } from 'sdk-base';
+import { agentFor, type Agent } from './agent.js';
+import type { ChannelMember, LocalChannel } from './channel.js';
+import { ClientClosedError } from './errors.js';
+import { resolveOptions, type ClusterOptions, type DelegateKind, type DelegateSpec } from './options.js';
+import { buildDelegates, toDelegateSpec, type ChannelSpec, type DataClientClass } from './spec.js';
+
+type AnyFunction = (...args: any[]) => any;
+type Listener = (value: any) => void;
+
+/** Members every cluster client has, whatever its DataClient. */
+export interface ClusterClientBase extends EventEmitter {
+  /** Resolves once the channel is open on a leader; rejects with the DataClient's init error. */
+  ready(): Promise<void>;
+  ready(callback: (err?: Error) => void): void;
+  readonly isClusterClientLeader: boolean;
+  subscribe(reg: any, listener: Listener): this;
+  unSubscribe(reg: any, listener?: Listener): this;
+  publish(reg: any): Promise<void>;
+  close(): Promise<void>;
+}
+
+type ReservedKey = keyof ClusterClientBase | 'options' | 'await' | 'readyOrTimeout' | 'localStorage' | 'isClosed';
+
+/** Every method of the DataClient keeps its parameters and returns a Promise of its awaited result. */
+export type Promisified<T> = {
+  [K in keyof T as K extends ReservedKey ? never : T[K] extends AnyFunction ? K : never]: T[K] extends (...args: infer A) => infer R
+    ? (...args: A) => Promise<Awaited<R>>
+    : never;
+};
+
+export type ClusterClient<T> = Promisified<T> & ClusterClientBase;
+
+export class ClusterClientBuilder<C extends DataClientClass> {
+  private readonly delegates = new Map<string, DelegateSpec>();
+  private readonly overrides: Record<string, unknown> = {};
+
+  constructor(private readonly Client: C, private readonly options: ClusterOptions = {}) {
+    if (typeof Client !== 'function') throw new TypeError('cluster(Client, options): Client must be a class');
+  }
+
+  /** Routes `name` to the leader's DataClient as `to` (default invoke). `{ to, idempotent: true }` allows re-sending after a failover. */
+  delegate(name: string, to?: DelegateKind | DelegateSpec): this {
+    this.delegates.set(name, toDelegateSpec(to));
+    return this;
+  }
+
+  /** Sets `name` to `value` on the created client (and on the DataClient where the leader creates it). */
+  override(name: string, value: unknown): this {
+    this.overrides[name] = value;
+    return this;
+  }
+
+  create(...args: ConstructorParameters<C>): ClusterClient<InstanceType<C>> {
+    const options = resolveOptions(this.options, this.Client.name || 'DataClient');
+    const spec: ChannelSpec = {
+      Client: this.Client,
+      args,
+      overrides: { ...this.overrides },
+      delegates: buildDelegates(this.Client, this.delegates, options),
+      options,
+    };
+    return new ClusterClientImpl(spec) as unknown as ClusterClient<InstanceType<C>>;
+  }
+}
+
+class ClusterClientImpl extends Base implements ChannelMember {
+  readonly #agent: Agent;
+  readonly #channel: LocalChannel;
+
+  constructor(spec: ChannelSpec) {
+    super({});
+    this.#agent = agentFor(spec.options);
+    this.#channel = this.#agent.join(this, spec);
+    this.#channel.ready.then(() => this.ready(true), (err: Error) => this.ready(err));
+    for (const [name, delegate] of Object.entries(spec.delegates)) this.#defineMethod(name, delegate);
+    for (const [name, value] of Object.entries(spec.overrides)) (this as any)[name] = value;
+  }
+
+  get isClusterClientLeader(): boolean {
+    return this.#agent.isLeader;
+  }
+
+  #defineMethod(name: string, delegate: DelegateSpec): void {
+    switch (delegate.to) {
+      case 'subscribe':
+        (this as any)[name] = (reg: unknown, listener: Listener) => this.subscribe(reg, listener);
+        return;
+      case 'unSubscribe':
+        (this as any)[name] = (reg: unknown, listener?: Listener) => this.unSubscribe(reg, listener);
+        return;
+      case 'publish':
+        (this as any)[name] = (reg: unknown) => this.publish(reg);
+        return;
+      case 'close':
+        (this as any)[name] = () => this.close();
+        return;
+      default: {
+        const oneway = delegate.to === 'invokeOneway';
+        const idempotent = delegate.idempotent === true;
+        (this as any)[name] = (...args: unknown[]) => {
+          // cluster-client style: a function as last argument is a node-style callback.
+          const callback = typeof args[args.length - 1] === 'function' ? (args.pop() as AnyFunction) : null;
+          const result = this.isClosed
+            ? Promise.reject(new ClientClosedError(this.#channel.name))
+            : this.#agent.invoke(this.#channel, name, args, idempotent, oneway);
+          if (!callback) return result;
+          result.then((value) => callback(null, value), (err) => callback(err));
+          return undefined;
+        };
+      }
+    }
+  }
+
+  subscribe(reg: unknown, listener: Listener): this {
+    if (typeof listener !== 'function') throw new TypeError('subscribe(reg, listener): listener must be a function');
+    if (this.isClosed) throw new ClientClosedError(this.#channel.name);
+    this.#agent.subscribe(this.#channel, this, reg, listener);
+    return this;
+  }
+
+  unSubscribe(reg: unknown, listener?: Listener): this {
+    this.#agent.unsubscribe(this.#channel, this, reg, listener);
+    return this;
+  }
+
+  publish(reg: unknown): Promise<void> {
+    if (this.isClosed) return Promise.reject(new ClientClosedError(this.#channel.name));
+    return this.#agent.publish(this.#channel, reg);
+  }
+
+  emitFromDataClient(event: string | symbol, args: unknown[]): void {
+    this.emit(event, ...args);
+  }
+
+  protected async _close(): Promise<void> {
+    await this.#agent.leave(this.#channel, this);
+  }
+}
+
+/** Wraps a DataClient class so that one instance per machine (in the leader) serves every process. */
+export function cluster<C extends DataClientClass>(Client: C, options?: ClusterOptions): ClusterClientBuilder<C> {
+  return new ClusterClientBuilder(Client, options);
+}
+
+/** cluster-client's `cluster.close(client)`. */
+export function close(client: { close(): Promise<void> }): Promise<void> {
+  return client.close();
+}
+
+/**
+ * Base class for an API client that wraps a cluster client of `DataClient`, as in cluster-client:
+ * subclasses define the `DataClient`, `delegates` and `clusterOptions` getters and call `this._client`.
+ */
+export abstract class APIClientBase<C extends DataClientClass = DataClientClass> extends Base {
+  protected readonly _client: ClusterClient<InstanceType<C>>;
+
+  constructor(options: Record<string, any> & { cluster?: typeof cluster } = {}) {
+    super(options);
+    const builder = (options.cluster ?? cluster)(this.DataClient, this.clusterOptions);
+    for (const [name, to] of Object.entries(this.delegates)) builder.delegate(name, to);
+    this._client = builder.create(...([options] as unknown as ConstructorParameters<C>));
+    const self = this;
+    const emit = this._client.emit;
+    // Events of the cluster client (the DataClient's, re-emitted in the leader) are this client's events.
+    (this._client as any).emit = function (event: string | symbol, ...args: unknown[]) {
+      const handled = emit.call(this, event, ...args);
+      if (event !== 'error' || self.listenerCount('error') > 1) self.emit(event, ...args);
+      return handled;
+    };
+    if (!options.initMethod) this._client.ready().then(() => this.ready(true), (err: Error) => this.ready(err));
+  }
+
+  get DataClient(): C {
+    throw new Error('[APIClientBase] the DataClient getter must be overridden');
+  }
+
+  get delegates(): Record<string, DelegateKind | DelegateSpec> {
+    return {};
+  }
+
+  get clusterOptions(): ClusterOptions {
+    return {};
+  }
+
+  get isClusterClientLeader(): boolean {
+    return this._client.isClusterClientLeader;
+  }
+
+  protected async _close(): Promise<void> {
+    await this._client.close();
+  }
+}

@@ -1,0 +1,99 @@
+// One client name as this process sees it: its clients, where calls go now, what waits for a leader,
+// and what must be replayed on the next leader (subscriptions, publications).
+import type { LeaderLink } from './follower.js';
+import type { DataClientHost, Subscriber } from './host.js';
+import { encodeConnection, Op } from './messages.js';
+import type { ChannelSpec } from './spec.js';
+
+export type Route = { kind: 'local'; host: DataClientHost } | { kind: 'remote'; link: LeaderLink };
+
+/** A created cluster client, as the channel needs it. */
+export interface ChannelMember {
+  emitFromDataClient(event: string | symbol, args: unknown[]): void;
+}
+
+export interface LocalSubscription {
+  id: number;
+  key: string;
+  reg: unknown;
+  member: ChannelMember;
+  listener: (value: unknown) => void;
+  subscriber: Subscriber;
+}
+
+export interface QueuedCall {
+  deadline: number;
+  run(route: Route): void;
+  fail(error: Error): void;
+}
+
+export class LocalChannel {
+  readonly members = new Set<ChannelMember>();
+  route: Route | null = null;
+  /** Set when the DataClient failed to start (or the channel cannot open): every call fails with it. */
+  error: Error | null = null;
+  queue: QueuedCall[] = [];
+  readonly subscriptions = new Map<number, LocalSubscription>();
+  readonly publications = new Map<string, unknown>();
+  readonly ready: Promise<void>;
+  private settleReady!: (error?: Error) => void;
+  private readonly connections = new Map<string, Buffer>();
+
+  constructor(readonly spec: ChannelSpec) {
+    this.ready = new Promise<void>((resolve, reject) => {
+      let settled = false;
+      this.settleReady = (error) => {
+        if (settled) return;
+        settled = true;
+        if (error) reject(error);
+        else resolve();
+      };
+    });
+    this.ready.catch(() => undefined); // observed by each client's ready(); never an unhandled rejection
+  }
+
+  get name(): string {
+    return this.spec.options.name;
+  }
+
+  /** The encoded connection object of a call, cached per method: it is the same for every call. */
+  connection(op: typeof Op.INVOKE | typeof Op.ONEWAY, method: string): Buffer {
+    const key = `${op}:${method}`;
+    let buffer = this.connections.get(key);
+    if (!buffer) {
+      buffer = encodeConnection([op, this.name, method]);
+      this.connections.set(key, buffer);
+    }
+    return buffer;
+  }
+
+  open(route: Route): void {
+    this.route = route;
+    this.error = null;
+    this.settleReady();
+    const queue = this.queue;
+    this.queue = [];
+    for (const call of queue) call.run(route);
+  }
+
+  /** The channel cannot serve: fail what waits, and ready() if it has not succeeded yet. */
+  fail(error: Error, permanent: boolean): void {
+    this.route = null;
+    if (permanent) this.error = error;
+    this.settleReady(error);
+    const queue = this.queue;
+    this.queue = [];
+    for (const call of queue) call.fail(error);
+  }
+
+  /** Fails the calls that have waited past their deadline. */
+  expire(now: number, error: () => Error): void {
+    if (this.queue.length === 0 || this.queue[0].deadline > now) return;
+    const keep: QueuedCall[] = [];
+    for (const call of this.queue) {
+      if (call.deadline > now) keep.push(call);
+      else call.fail(error());
+    }
+    this.queue = keep;
+  }
+}

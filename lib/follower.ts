@@ -1,0 +1,172 @@
+// A follower's link to the leader: handshake, requests with ids and deadlines, pushes from the leader.
+import net from 'node:net';
+import { encodeHello, FrameKind, parseHello, ProtocolError, type Frame } from '../protocol/index.js';
+import { HandshakeError, ResponseTimeoutError } from './errors.js';
+import { decodeConnection, ERROR_RESPONSE, Op } from './messages.js';
+import { Transport, type TransportOptions } from './transport.js';
+
+/** Internal: the socket to the leader closed while a request was in flight. */
+export class LinkLostError extends Error {
+  constructor(cause: Error | undefined) {
+    super('connection to the leader was lost', { cause });
+  }
+}
+
+/** Internal: something holds the port but answered nothing within connectTimeout (a hung leader, or a silent foreign program). */
+export class SilentPeerError extends HandshakeError {}
+
+export interface LinkHandler {
+  onPush(name: string, subId: number, frame: Frame): void;
+  onHandover(name: string, frame: Frame): void;
+  onLost(link: LeaderLink, error: Error | undefined): void;
+}
+
+interface Pending {
+  resolve(frame: Frame): void;
+  reject(error: Error): void;
+  method: string;
+  deadline: number;
+  timeout: number;
+}
+
+export interface LinkOptions extends TransportOptions {
+  connectTimeout: number;
+  responseTimeout: number;
+}
+
+export class LeaderLink {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private sweepTimer: NodeJS.Timeout | null = null;
+
+  private constructor(
+    private readonly transport: Transport,
+    private readonly handler: LinkHandler,
+    private readonly options: LinkOptions,
+    readonly leaderPid: number,
+  ) {
+    transport.setHandler({
+      onFrame: (frame) => this.receive(frame),
+      onClose: (error) => this.lost(error),
+    });
+    transport.startHeartbeat();
+  }
+
+  /** Connects to whatever holds the port and proves it is a onelink leader of our protocol version. */
+  static connect(port: number, options: LinkOptions, handler: LinkHandler): Promise<LeaderLink> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ port, host: '127.0.0.1' });
+      let done = false;
+      const fail = (error: Error) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        transport.destroy();
+        reject(error);
+      };
+      const timer = setTimeout(() => {
+        fail(new SilentPeerError(
+          `127.0.0.1:${port} accepted a connection but did not answer the onelink handshake within ${options.connectTimeout} ms: ` +
+            'is another program using this port? Choose another with the `port` option or NODE_CLUSTER_CLIENT_PORT',
+          port,
+        ));
+      }, options.connectTimeout);
+      const transport = new Transport(socket, {
+        onFrame(frame) {
+          if (done) return;
+          try {
+            const hello = parseHello(frame);
+            done = true;
+            clearTimeout(timer);
+            resolve(new LeaderLink(transport, handler, options, hello.pid));
+          } catch (err) {
+            fail(new HandshakeError(`127.0.0.1:${port} is not a onelink leader of this version: ${(err as Error).message}`, port, { cause: err }));
+          }
+        },
+        onClose(error) {
+          if (error instanceof ProtocolError) {
+            fail(new HandshakeError(`127.0.0.1:${port} answered with bytes that are not the onelink protocol: ${error.message}`, port, { cause: error }));
+          } else {
+            fail(error ?? Object.assign(new Error(`127.0.0.1:${port} closed the connection during the handshake`), { code: 'ECONNRESET' }));
+          }
+        },
+      }, options);
+      socket.once('connect', () => socket.write(encodeHello({ pid: process.pid, role: 'follower' })));
+    });
+  }
+
+  get closed(): boolean {
+    return this.transport.isClosed;
+  }
+
+  /** Sends a request; resolves with the response frame (status checked by the caller). */
+  request(connection: Buffer, flags: number, application: Buffer, method: string, timeout: number): Promise<Frame> {
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      if (!this.transport.send(FrameKind.REQUEST, flags, id, timeout, connection, application)) {
+        reject(new LinkLostError(undefined));
+        return;
+      }
+      this.pending.set(id, { resolve, reject, method, deadline: Date.now() + timeout, timeout });
+      this.armSweep();
+    });
+  }
+
+  /** A request that gets no response (invokeOneway, unSubscribe, close of a channel). */
+  post(connection: Buffer, flags: number, application: Buffer): boolean {
+    return this.transport.send(FrameKind.REQUEST, flags, 0, 0, connection, application);
+  }
+
+  close(): void {
+    this.transport.end();
+  }
+
+  destroy(error?: Error): void {
+    this.transport.destroy(error);
+  }
+
+  private receive(frame: Frame): void {
+    if (frame.kind === FrameKind.RESPONSE) {
+      const pending = this.pending.get(frame.id);
+      if (!pending) return; // answered after its deadline: the caller already got a ResponseTimeoutError
+      this.pending.delete(frame.id);
+      pending.resolve(frame);
+      return;
+    }
+    const message = decodeConnection(frame.connection);
+    if (message[0] === Op.PUSH) this.handler.onPush(message[1] as string, message[2] as number, frame);
+    else if (message[0] === Op.HANDOVER) this.handler.onHandover(message[1] as string, frame);
+  }
+
+  // One timer sweeps every deadline rather than a timer per call: calls are many, timeouts rare.
+  private armSweep(): void {
+    if (this.sweepTimer) return;
+    const period = Math.min(1000, Math.max(10, Math.floor(this.options.responseTimeout / 10)));
+    this.sweepTimer = setInterval(() => {
+      const now = Date.now();
+      for (const [id, pending] of this.pending) {
+        if (pending.deadline > now) continue;
+        this.pending.delete(id);
+        pending.reject(new ResponseTimeoutError(pending.method, pending.timeout));
+      }
+      if (this.pending.size === 0 && this.sweepTimer) {
+        clearInterval(this.sweepTimer);
+        this.sweepTimer = null;
+      }
+    }, period);
+    this.sweepTimer.unref();
+  }
+
+  private lost(error: Error | undefined): void {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) p.reject(new LinkLostError(error));
+    this.handler.onLost(this, error);
+  }
+}
+
+export function isErrorResponse(frame: Frame): boolean {
+  return frame.connection.equals(ERROR_RESPONSE);
+}

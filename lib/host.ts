@@ -1,0 +1,190 @@
+// The DataClient as the leader holds it: one per channel name, shared by every process.
+// Runs delegated methods, subscribes upstream once per key and fans values out to subscribers.
+import { MethodNotDelegatedError } from './errors.js';
+import type { ChannelSpec } from './spec.js';
+
+/** A subscriber anywhere: a listener in this process or a follower's subscription. */
+export interface Subscriber {
+  deliver(value: unknown): void;
+}
+
+interface Subscription {
+  reg: unknown;
+  subscribers: Subscriber[];
+  hasValue: boolean;
+  lastValue: unknown;
+  next: number;
+  upstreamListener: (value: unknown) => void;
+}
+
+/** The optional hooks a DataClient can implement to hand its state to the next leader on a graceful close. */
+export interface HandoverCapable {
+  exportState(): unknown;
+  importState(state: unknown): void | Promise<void>;
+}
+
+export class DataClientHost {
+  readonly client: any = null;
+  readonly ready: Promise<void>;
+  private readonly subscriptions = new Map<string, Subscription>();
+  private closed = false;
+
+  constructor(readonly spec: ChannelSpec, handoverState?: unknown) {
+    const { Client, args, overrides } = spec;
+    try {
+      this.client = new Client(...args);
+      for (const [key, value] of Object.entries(overrides)) this.client[key] = value;
+      this.ready = this.init(handoverState);
+    } catch (err) {
+      this.ready = Promise.reject(err);
+    }
+    this.ready.catch(() => undefined); // reported to whoever opens the channel
+  }
+
+  private async init(handoverState: unknown): Promise<void> {
+    const client = this.client;
+    if (typeof client.ready === 'function') {
+      await new Promise<void>((resolve, reject) => {
+        // sdk-base 4/5 and cluster-client-style clients accept ready(callback); newer ones return a promise.
+        let settled = false;
+        const done = (err?: unknown) => {
+          if (settled) return;
+          settled = true;
+          if (err instanceof Error) reject(err);
+          else resolve();
+        };
+        try {
+          const result = client.ready.length > 0 ? client.ready(done) : client.ready();
+          if (result && typeof result.then === 'function') result.then(() => done(), done);
+          else if (client.ready.length === 0) done();
+        } catch (err) {
+          done(err);
+        }
+      });
+    }
+    if (handoverState !== undefined && typeof client.importState === 'function') {
+      await client.importState(handoverState);
+    }
+  }
+
+  /** Runs a delegated method. Sync throws, rejections and callback errors all become a rejection. */
+  invoke(method: string, args: unknown[]): Promise<unknown> {
+    const kind = this.spec.delegates[method]?.to;
+    if (kind !== 'invoke' && kind !== 'invokeOneway') {
+      return Promise.reject(new MethodNotDelegatedError(method, this.spec.options.name));
+    }
+    const fn = this.client[method];
+    if (typeof fn !== 'function') {
+      return Promise.reject(new MethodNotDelegatedError(method, this.spec.options.name));
+    }
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const settle = (err: unknown, value?: unknown) => {
+        if (settled) return;
+        settled = true;
+        if (err) reject(err);
+        else resolve(value);
+      };
+      // A plain function declaring one parameter more than it was given takes a node-style callback.
+      const wantsCallback = fn.constructor?.name !== 'AsyncFunction' && fn.length === args.length + 1;
+      try {
+        const result = wantsCallback
+          ? fn.call(this.client, ...args, (err: unknown, value: unknown) => settle(err, value))
+          : fn.apply(this.client, args);
+        if (result && typeof result.then === 'function') {
+          result.then((value: unknown) => settle(null, value), (err: unknown) => settle(err ?? new Error(`${method} rejected`)));
+        } else if (!wantsCallback) {
+          settle(null, result);
+        }
+      } catch (err) {
+        settle(err);
+      }
+    });
+  }
+
+  subscribe(reg: unknown, subscriber: Subscriber): Promise<void> {
+    const key = this.spec.options.formatKey(reg);
+    let sub = this.subscriptions.get(key);
+    if (sub) {
+      sub.subscribers.push(subscriber);
+      if (sub.hasValue) safeDeliver(subscriber, sub.lastValue, this.spec);
+      return Promise.resolve();
+    }
+    const created: Subscription = {
+      reg,
+      subscribers: [subscriber],
+      hasValue: false,
+      lastValue: undefined,
+      next: 0,
+      upstreamListener: (value: unknown) => this.fanOut(created, value),
+    };
+    sub = created;
+    this.subscriptions.set(key, sub);
+    const method = this.delegatedAs('subscribe');
+    if (!method) return Promise.resolve();
+    return this.callUpstream(method, reg, sub.upstreamListener);
+  }
+
+  unsubscribe(reg: unknown, subscriber: Subscriber): void {
+    const key = this.spec.options.formatKey(reg);
+    const sub = this.subscriptions.get(key);
+    if (!sub) return;
+    const index = sub.subscribers.indexOf(subscriber);
+    if (index >= 0) sub.subscribers.splice(index, 1);
+    if (sub.subscribers.length > 0) return;
+    this.subscriptions.delete(key);
+    const method = this.delegatedAs('unSubscribe');
+    if (method) this.callUpstream(method, sub.reg, sub.upstreamListener).catch((err) => this.spec.options.logger.warn(`[onelink] ${this.spec.options.name}.${method} failed:`, err));
+  }
+
+  publish(reg: unknown): Promise<void> {
+    const method = this.delegatedAs('publish');
+    if (!method) return Promise.resolve();
+    return this.callUpstream(method, reg);
+  }
+
+  private fanOut(sub: Subscription, value: unknown): void {
+    sub.hasValue = true;
+    sub.lastValue = value;
+    const subscribers = sub.subscribers;
+    if (subscribers.length === 0) return;
+    if (this.spec.options.isBroadcast) {
+      for (const subscriber of subscribers.slice()) safeDeliver(subscriber, value, this.spec);
+    } else {
+      sub.next = (sub.next + 1) % subscribers.length;
+      safeDeliver(subscribers[sub.next], value, this.spec);
+    }
+  }
+
+  private delegatedAs(kind: 'subscribe' | 'unSubscribe' | 'publish' | 'close'): string | undefined {
+    for (const [method, spec] of Object.entries(this.spec.delegates)) {
+      if (spec.to === kind && typeof this.client[method] === 'function') return method;
+    }
+    return undefined;
+  }
+
+  private async callUpstream(method: string, ...args: unknown[]): Promise<void> {
+    await this.client[method](...args);
+  }
+
+  exportState(): unknown {
+    const client = this.client as Partial<HandoverCapable>;
+    return typeof client.exportState === 'function' ? client.exportState() : undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed || !this.client) return;
+    this.closed = true;
+    this.subscriptions.clear();
+    const method = this.delegatedAs('close') ?? (typeof this.client.close === 'function' ? 'close' : undefined);
+    if (method) await this.client[method]();
+  }
+}
+
+function safeDeliver(subscriber: Subscriber, value: unknown, spec: ChannelSpec): void {
+  try {
+    subscriber.deliver(value);
+  } catch (err) {
+    spec.options.logger.error(`[onelink] a subscriber of "${spec.options.name}" threw:`, err);
+  }
+}

@@ -1,0 +1,14 @@
+// onelink: one upstream connection per machine, shared by every Node.js process through a leader.
+import { APIClientBase, close, cluster as clusterFn } from './api.js';
+
+export { APIClientBase, close, ClusterClientBuilder } from './api.js';
+export type { ClusterClient, ClusterClientBase, Promisified } from './api.js';
+export * from './errors.js';
+export { DEFAULT_PORT, defaults } from './options.js';
+export type { ClusterOptions, DelegateKind, DelegateSpec, Logger } from './options.js';
+export { ProtocolError } from '../protocol/index.js';
+export type { Transcode } from '../protocol/index.js';
+
+/** `cluster(Client, options)`, with `cluster.close` and `cluster.APIClientBase` as in cluster-client 3.x. */
+export const cluster = Object.assign(clusterFn, { close, APIClientBase });
+export default cluster;

@@ -1,0 +1,269 @@
+// The leader's side of the port: accepts followers, proves the handshake, serves their frames.
+// One follower's bad bytes close that follower's socket and nothing else.
+import type net from 'node:net';
+import { encodeHello, encodeValue, FrameKind, parseHello, type Frame, type Transcode } from '../protocol/index.js';
+import { OptionsMismatchError } from './errors.js';
+import type { DataClientHost, Subscriber } from './host.js';
+import { decodeConnection, encodeConnection, EMPTY, ERROR_RESPONSE, errorToWire, OK_RESPONSE, Op, type ChannelAgreement } from './messages.js';
+import type { Logger } from './options.js';
+import { decodeArgs, decodePayload, encodePayload, type Payload } from './payload.js';
+import { agreementOf, disagreement } from './spec.js';
+import { Transport, type TransportOptions } from './transport.js';
+
+/** What the leader needs from the process it runs in. */
+export interface LeaderContext {
+  /** The ready host of a channel; waits for this process to create a client of that name, up to maxWaitTime. */
+  openHost(name: string): Promise<DataClientHost>;
+  /** A follower stopped using a channel (closed it, or its socket closed). */
+  releaseHost(name: string): void;
+  readonly transportOptions: TransportOptions;
+  readonly connectTimeout: number;
+  readonly logger: Logger;
+}
+
+export class Leader {
+  private readonly peers = new Set<Peer>();
+  private closing = false;
+
+  constructor(private readonly server: net.Server, readonly context: LeaderContext) {
+    server.on('connection', (socket) => {
+      if (this.closing) {
+        socket.destroy();
+        return;
+      }
+      const peer = new Peer(this, socket);
+      this.peers.add(peer);
+    });
+    server.on('error', (err) => context.logger.error('[onelink] leader server error:', err));
+  }
+
+  get followerCount(): number {
+    return this.peers.size;
+  }
+
+  forget(peer: Peer): void {
+    this.peers.delete(peer);
+  }
+
+  /** Hands each channel's exported state to every follower, then closes: the followers elect the next leader. */
+  close(handover: Map<string, unknown>): Promise<void> {
+    this.closing = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const peer of this.peers) {
+      for (const [name, state] of handover) peer.handover(name, state);
+      peer.end();
+    }
+    return closed;
+  }
+}
+
+class Peer {
+  private readonly transport: Transport;
+  private handshaken = false;
+  private readonly handshakeTimer: NodeJS.Timeout;
+  /** Channels this follower opened. */
+  private readonly channels = new Map<string, DataClientHost>();
+  private readonly subscriptions = new Map<number, { host: DataClientHost; reg: unknown; subscriber: Subscriber }>();
+
+  constructor(private readonly leader: Leader, socket: net.Socket) {
+    const { context } = leader;
+    this.transport = new Transport(socket, {
+      onFrame: (frame) => this.receive(frame),
+      onClose: (error) => this.closed(error),
+    }, context.transportOptions);
+    // A connection that never completes the handshake (a half header left open, a port scanner) is dropped.
+    this.handshakeTimer = setTimeout(() => {
+      context.logger.warn(`[onelink] ${this.transport.remote} sent no handshake within ${context.connectTimeout} ms; closing it`);
+      this.transport.destroy();
+    }, context.connectTimeout);
+    this.handshakeTimer.unref();
+  }
+
+  end(): void {
+    this.transport.end();
+  }
+
+  handover(name: string, state: unknown): void {
+    if (!this.channels.has(name)) return;
+    try {
+      this.transport.send(FrameKind.REQUEST, 0, 0, 0, encodeConnection([Op.HANDOVER, name]), encodeValue(state));
+    } catch (err) {
+      this.leader.context.logger.warn(`[onelink] state of "${name}" could not be encoded for the next leader:`, err);
+    }
+  }
+
+  private receive(frame: Frame): void {
+    if (!this.handshaken) {
+      this.handshake(frame);
+      return;
+    }
+    if (frame.kind !== FrameKind.REQUEST) return; // pongs are handled by the transport; nothing else is expected
+    let message: unknown[];
+    try {
+      message = decodeConnection(frame.connection);
+    } catch (err) {
+      this.fail(frame.id, err);
+      return;
+    }
+    try {
+      this.dispatch(message, frame);
+    } catch (err) {
+      this.fail(frame.id, err);
+    }
+  }
+
+  private handshake(frame: Frame): void {
+    try {
+      parseHello(frame);
+    } catch (err) {
+      this.leader.context.logger.warn(`[onelink] rejected a connection from ${this.transport.remote}: ${(err as Error).message}`);
+      this.transport.destroy();
+      return;
+    }
+    clearTimeout(this.handshakeTimer);
+    this.handshaken = true;
+    this.transport.socket.write(encodeHello({ pid: process.pid, role: 'leader' }));
+    this.transport.startHeartbeat();
+  }
+
+  private dispatch(message: unknown[], frame: Frame): void {
+    const op = message[0];
+    const name = message[1] as string;
+    switch (op) {
+      case Op.INVOKE:
+      case Op.ONEWAY: {
+        const host = this.opened(name);
+        const transcode = host.spec.options.transcode;
+        const result = host.invoke(message[2] as string, decodeArgs(frame, transcode));
+        if (op === Op.INVOKE) this.reply(frame.id, result, transcode);
+        else result.catch((err) => this.leader.context.logger.warn(`[onelink] oneway ${name}.${String(message[2])} failed:`, err));
+        return;
+      }
+      case Op.OPEN:
+        this.reply(frame.id, this.open(name, message[2] as ChannelAgreement), undefined);
+        return;
+      case Op.SUBSCRIBE: {
+        const host = this.opened(name);
+        const transcode = host.spec.options.transcode;
+        const subId = message[2] as number;
+        const reg = decodePayload(frame, transcode);
+        const push = encodeConnection([Op.PUSH, name, subId]);
+        const subscriber: Subscriber = {
+          deliver: (value) => {
+            const payload = encodeShared(value, transcode);
+            this.transport.send(FrameKind.REQUEST, payload.flags, 0, 0, push, payload.body);
+          },
+        };
+        this.subscriptions.set(subId, { host, reg, subscriber });
+        this.reply(frame.id, host.subscribe(reg, subscriber), undefined);
+        return;
+      }
+      case Op.UNSUBSCRIBE: {
+        const sub = this.subscriptions.get(message[2] as number);
+        if (!sub) return;
+        this.subscriptions.delete(message[2] as number);
+        sub.host.unsubscribe(sub.reg, sub.subscriber);
+        return;
+      }
+      case Op.PUBLISH: {
+        const host = this.opened(name);
+        this.reply(frame.id, host.publish(decodePayload(frame, host.spec.options.transcode)), undefined);
+        return;
+      }
+      case Op.CLOSE:
+        this.release(name);
+        return;
+      default:
+        throw new TypeError(`unknown operation ${String(op)}`);
+    }
+  }
+
+  private async open(name: string, agreement: ChannelAgreement): Promise<void> {
+    const host = await this.leader.context.openHost(name);
+    const problem = disagreement(agreementOf(host.spec), agreement);
+    if (problem) {
+      this.leader.context.releaseHost(name);
+      throw new OptionsMismatchError(`client "${name}" was created with options that differ from the leader's: ${problem}`);
+    }
+    if (this.channels.has(name)) this.leader.context.releaseHost(name);
+    this.channels.set(name, host);
+  }
+
+  private opened(name: string): DataClientHost {
+    const host = this.channels.get(name);
+    if (!host) throw new TypeError(`channel "${name}" was not opened on this connection`);
+    return host;
+  }
+
+  private release(name: string): void {
+    const host = this.channels.get(name);
+    if (!host) return;
+    this.channels.delete(name);
+    for (const [subId, sub] of this.subscriptions) {
+      if (sub.host !== host) continue;
+      this.subscriptions.delete(subId);
+      host.unsubscribe(sub.reg, sub.subscriber);
+    }
+    this.leader.context.releaseHost(name);
+  }
+
+  private reply(id: number, result: Promise<unknown>, transcode: Transcode | undefined): void {
+    result.then(
+      (value) => {
+        if (this.transport.isClosed) return;
+        if (!transcode) {
+          this.transport.send(FrameKind.RESPONSE, 0, id, 0, OK_RESPONSE, EMPTY);
+          return;
+        }
+        let payload;
+        try {
+          payload = encodePayload(value, transcode);
+        } catch (err) {
+          this.fail(id, err);
+          return;
+        }
+        this.transport.send(FrameKind.RESPONSE, payload.flags, id, 0, OK_RESPONSE, payload.body);
+      },
+      (err) => this.fail(id, err),
+    );
+  }
+
+  /** An error reply; for a frame that expects none (id 0), a log line. */
+  private fail(id: number, err: unknown): void {
+    if (id === 0) {
+      this.leader.context.logger.warn(`[onelink] request from ${this.transport.remote} failed:`, err);
+      return;
+    }
+    if (this.transport.isClosed) return;
+    this.transport.send(FrameKind.RESPONSE, 0, id, 0, ERROR_RESPONSE, encodeValue(errorToWire(err)));
+  }
+
+  private closed(error: Error | undefined): void {
+    clearTimeout(this.handshakeTimer);
+    if (error && this.handshaken) this.leader.context.logger.warn(`[onelink] follower ${this.transport.remote} dropped: ${error.message}`);
+    for (const name of [...this.channels.keys()]) this.release(name);
+    this.leader.forget(this);
+  }
+}
+
+// A value fanned out to many followers is encoded once: the host delivers it to every subscriber
+// synchronously, so the encoding is reused within that run and forgotten before the value can change.
+let lastValue: unknown = undefined;
+let lastTranscode: Transcode | undefined = undefined;
+let lastPayload: Payload | null = null;
+
+function encodeShared(value: unknown, transcode: Transcode): Payload {
+  if (lastPayload && value === lastValue && transcode === lastTranscode) return lastPayload;
+  const payload = encodePayload(value, transcode);
+  if (lastPayload === null) queueMicrotask(forgetShared);
+  lastValue = value;
+  lastTranscode = transcode;
+  lastPayload = payload;
+  return payload;
+}
+
+function forgetShared(): void {
+  lastValue = undefined;
+  lastTranscode = undefined;
+  lastPayload = null;
+}
