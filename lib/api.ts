@@ -85,6 +85,7 @@ class ClusterClientImpl extends Base implements ChannelMember {
   }
 
   #defineMethod(name: string, delegate: DelegateSpec): void {
+    if (name === delegate.to) return; // subscribe, publish...: the class's own method serves
     switch (delegate.to) {
       case 'subscribe':
         (this as any)[name] = (reg: unknown, listener: Listener) => this.subscribe(reg, listener);
@@ -163,12 +164,12 @@ export abstract class APIClientBase<C extends DataClientClass = DataClientClass>
     const builder = (options.cluster ?? cluster)(this.DataClient, this.clusterOptions);
     for (const [name, to] of Object.entries(this.delegates)) builder.delegate(name, to);
     this._client = builder.create(...([options] as unknown as ConstructorParameters<C>));
-    const self = this;
-    const emit = this._client.emit;
     // Events of the cluster client (the DataClient's, re-emitted in the leader) are this client's events.
-    (this._client as any).emit = function (event: string | symbol, ...args: unknown[]) {
-      const handled = emit.call(this, event, ...args);
-      if (event !== 'error' || self.listenerCount('error') > 1) self.emit(event, ...args);
+    const client = this._client as unknown as Base;
+    const emit = client.emit.bind(client);
+    client.emit = (event: string | symbol, ...args: unknown[]) => {
+      const handled = emit(event, ...args);
+      this.emit(event, ...args);
       return handled;
     };
     if (!options.initMethod) this._client.ready().then(() => this.ready(true), (err: Error) => this.ready(err));

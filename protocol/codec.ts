@@ -146,7 +146,16 @@ function describeUnencodable(value: unknown, error: unknown): string {
       let i = 0;
       for (const child of v) children.push([`${path}<element ${i++}>`, child]);
     } else {
-      for (const key of Object.keys(v)) children.push([`${path}${propertyPath(key)}`, (v as Record<string, unknown>)[key]]);
+      for (const key of Object.keys(v)) {
+        const childPath = `${path}${propertyPath(key)}`;
+        let child: unknown;
+        try {
+          child = (v as Record<string, unknown>)[key];
+        } catch (getterError) {
+          return `a property whose getter throws (${getterError instanceof Error ? getterError.message : String(getterError)}) at ${childPath}`;
+        }
+        children.push([childPath, child]);
+      }
     }
     for (let i = children.length - 1; i >= 0; i--) stack.push({ value: children[i]![1], path: children[i]![0], depth: depth + 1 });
   }

@@ -55,6 +55,9 @@ abstract class LocalServer {
 
   protected abstract command(): { bin: string; args: string[] };
 
+  /** Resolves once the server answers requests, not merely accepts connections. */
+  protected async waitUntilServing(): Promise<void> {}
+
   get running(): boolean {
     return this.proc !== null && this.proc.exitCode === null && this.proc.signalCode === null;
   }
@@ -72,6 +75,7 @@ abstract class LocalServer {
     this.proc = proc;
     proc.stderr?.resume();
     await waitForPort(this.port, 5000, proc);
+    await this.waitUntilServing();
     return this;
   }
 
@@ -120,6 +124,19 @@ export class RedisServer extends LocalServer {
       args.push('--appendonly', 'no');
     }
     return { bin: 'redis-server', args };
+  }
+
+  // Redis accepts connections while it still loads its append-only file, answering -LOADING.
+  protected override async waitUntilServing(): Promise<void> {
+    const until = Date.now() + 5000;
+    for (;;) {
+      try {
+        if ((await respCommand(this.port, ['PING'])) === 'PONG') return;
+      } catch (err) {
+        if (Date.now() > until) throw err;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   /** Runs one command over raw RESP, for assertions (CLIENT LIST, CLIENT KILL...). */

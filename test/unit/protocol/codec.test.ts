@@ -99,6 +99,9 @@ describe('protocol: codec (msgpackr)', () => {
       [{ 'a key': 2n ** 64n }, /^cannot encode a bigint outside the 64-bit range \(18446744073709551616\) at \$\["a key"\]$/],
       [new Map([['k', Symbol('v')]]), /^cannot encode a symbol \(Symbol\(v\)\) at \$<value of "k">$/],
     ];
+    const shared = { s: 1 };
+    cases.push([{ a: shared, b: { again: shared }, c: [[1, 2], Symbol('z')] }, /^cannot encode a symbol \(Symbol\(z\)\) at \$\.c\[1\]$/]);
+    cases.push([{ ok: [1, { b: 2 }], get broken() { throw new Error('getter boom'); } }, /^cannot encode a property whose getter throws \(getter boom\) at \$\.broken$/]);
     const cyclic: Record<string, unknown> = { list: [1] };
     (cyclic.list as unknown[]).push({ up: cyclic });
     cases.push([cyclic, /^cannot encode a cyclic object: \$\.list\[1\]\.up refers back to an object that contains it$/]);

@@ -145,5 +145,8 @@ describe('protocol: encodeFrame', () => {
   it('refuses bad arguments before allocating', () => {
     assert.throws(() => encodeFrame(FrameKind.REQUEST, 4, 0, 0, Buffer.alloc(0), Buffer.alloc(0)), RangeError);
     assert.throws(() => encodeFrame(FrameKind.REQUEST, 0, -3, 0, Buffer.alloc(0), Buffer.alloc(0)), RangeError);
+    const over4GiB = { length: 2 ** 32 } as Buffer; // only its length is read before the check
+    assert.throws(() => encodeFrame(FrameKind.REQUEST, 0, 1, 0, Buffer.alloc(0), over4GiB), /application body of 4294967296 bytes does not fit a frame/);
+    assert.throws(() => encodeFrame(FrameKind.REQUEST, 0, 1, 0, over4GiB, Buffer.alloc(0)), /connection body of 4294967296 bytes does not fit a frame/);
   });
 });

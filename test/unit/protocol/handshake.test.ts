@@ -47,6 +47,10 @@ describe('protocol: handshake', () => {
   it('rejects a wrong magic', () => {
     rejects(helloFrame({ magic: 'cluster-client', version: 1, pid: 1, role: 'leader' }), /^not a hello: magic is "cluster-client", expected "onelink"$/);
     rejects(helloFrame({ version: 1, pid: 1, role: 'leader' }), /^not a hello: magic is missing, expected "onelink"$/);
+    rejects(helloFrame({ magic: Buffer.from('onelink'), version: 1, pid: 1, role: 'leader' }), /magic is a 7-byte binary/);
+    rejects(helloFrame({ magic: 'x'.repeat(100), version: 1, pid: 1, role: 'leader' }), new RegExp(`magic is "${'x'.repeat(40)}\\.\\.\\."`));
+    rejects(helloFrame({ magic: { nested: 1 }, version: 1, pid: 1, role: 'leader' }), /magic is an object/);
+    rejects(helloFrame({ magic: null, version: 1, pid: 1, role: 'leader' }), /magic is null/);
   });
 
   it('rejects another protocol version, saying which', () => {

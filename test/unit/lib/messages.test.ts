@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { defaultTranscode, FLAG_RAW_APPLICATION, type Frame } from '../../../protocol/index.js';
+import { EncodeError } from '../../../lib/errors.js';
+import { decodeConnection, errorFromWire, errorToWire } from '../../../lib/messages.js';
+import { decodeArgs, decodePayload, encodeArgs, encodePayload } from '../../../lib/payload.js';
+import { decodeValue, encodeValue } from '../../../protocol/index.js';
+
+const frameOf = (payload: { flags: number; body: Buffer }): Frame => ({ kind: 1, flags: payload.flags, id: 1, timeout: 0, connection: Buffer.alloc(0), application: payload.body });
+
+describe('errors on the wire', () => {
+  it('keeps name, message, code, stack and own enumerable properties', () => {
+    const original = Object.assign(new RangeError('too far'), { code: 'ERR_FAR', details: { limit: 3 }, when: new Date(5) });
+    const copy = errorFromWire(decodeValue(encodeValue(errorToWire(original)))) as any;
+    assert.equal(copy instanceof Error, true);
+    assert.equal(copy.name, 'RangeError');
+    assert.equal(copy.message, 'too far');
+    assert.equal(copy.code, 'ERR_FAR');
+    assert.equal(copy.stack, original.stack);
+    assert.deepEqual(copy.details, { limit: 3 });
+    assert.deepEqual(copy.when, new Date(5));
+  });
+
+  it('turns unencodable properties into text and non-errors into errors', () => {
+    const wire = errorToWire(Object.assign(new Error('x'), { fn: () => 1, big: 10n ** 30n }));
+    assert.equal('fn' in wire, false);
+    assert.equal(wire.big, String(10n ** 30n));
+    assert.equal(errorToWire('plain text').message, 'plain text');
+    assert.match(String(errorToWire(42).message), /non-error thrown: 42/);
+  });
+});
+
+describe('connection objects', () => {
+  it('decodes an [op, ...] array and rejects anything else', () => {
+    assert.deepEqual(decodeConnection(encodeValue([3, 'name', 'get'])), [3, 'name', 'get']);
+    assert.throws(() => decodeConnection(encodeValue({ op: 3 })), /not an \[op/);
+  });
+});
+
+describe('payloads', () => {
+  it('sends a lone Buffer argument or result raw, without copying it', () => {
+    const buffer = Buffer.from([0, 1, 255]);
+    const args = encodeArgs([buffer], defaultTranscode);
+    assert.equal(args.flags, FLAG_RAW_APPLICATION);
+    assert.equal(args.body, buffer);
+    assert.deepEqual(decodeArgs(frameOf(args), defaultTranscode), [buffer]);
+    const result = encodePayload(buffer, defaultTranscode);
+    assert.equal(decodePayload(frameOf(result), defaultTranscode), buffer);
+  });
+
+  it('encodes other values with the transcode and keeps undefined as an empty body', () => {
+    const args = encodeArgs(['a', { b: new Date(1) }], defaultTranscode);
+    assert.equal(args.flags, 0);
+    assert.deepEqual(decodeArgs(frameOf(args), defaultTranscode), ['a', { b: new Date(1) }]);
+    const empty = encodePayload(undefined, defaultTranscode);
+    assert.equal(empty.body.length, 0);
+    assert.equal(decodePayload(frameOf(empty), defaultTranscode), undefined);
+  });
+
+  it('uses a custom transcode for Buffers too', () => {
+    const json = { encode: (v: unknown) => Buffer.from(JSON.stringify(v)), decode: (b: Buffer) => JSON.parse(b.toString()) };
+    const payload = encodeArgs([Buffer.from('hi')], json);
+    assert.equal(payload.flags, 0);
+    assert.deepEqual(decodeArgs(frameOf(payload), json), [{ type: 'Buffer', data: [104, 105] }]);
+  });
+
+  it('reports an unencodable value as EncodeError', () => {
+    assert.throws(() => encodeArgs([() => 1], defaultTranscode), (err: unknown) => err instanceof EncodeError && err.code === 'ERR_ONELINK_ENCODE');
+  });
+});
