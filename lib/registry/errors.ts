@@ -1,0 +1,35 @@
+// Registry errors; each has a stable `code`.
+import { OnelinkError } from '../errors.js';
+
+/** No live, healthy, non-maintenance server of the type is left to pick from. */
+export class NoServerError extends OnelinkError {
+  constructor(readonly type: string) {
+    super('ERR_ONELINK_REGISTRY_NO_SERVER', `no live server of type "${type}" is available (none registered, or all dead, excluded, in maintenance or failing their health check)`);
+  }
+}
+
+/** Every candidate server is at `maxConcurrent` requests in flight. */
+export class NoCapacityError extends OnelinkError {
+  constructor(readonly type: string, maxConcurrent: number, waitedMs: number) {
+    super('ERR_ONELINK_REGISTRY_NO_CAPACITY', `every server of type "${type}" has ${maxConcurrent} requests in flight` + (waitedMs > 0 ? `, and none freed a slot within ${waitedMs} ms` : ''));
+  }
+}
+
+export class UnknownServerError extends OnelinkError {
+  constructor(readonly serverId: string) {
+    super('ERR_ONELINK_REGISTRY_UNKNOWN_SERVER', `no live server is registered with id "${serverId}"`);
+  }
+}
+
+export class InvalidRegistrationError extends OnelinkError {
+  constructor(message: string) {
+    super('ERR_ONELINK_REGISTRY_INVALID', message);
+  }
+}
+
+/** An optional peer dependency needed by the chosen backend is not installed. */
+export class MissingDependencyError extends OnelinkError {
+  constructor(readonly packageName: string, feature: string, options?: { cause?: unknown }) {
+    super('ERR_ONELINK_MISSING_DEPENDENCY', `${feature} needs the "${packageName}" package: npm install ${packageName}`, options);
+  }
+}

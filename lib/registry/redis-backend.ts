@@ -1,0 +1,154 @@
+// The shared backend: one command connection and one subscriber connection per machine
+// (both held by the leader), whatever the number of local processes.
+import type { BackendEvent, RegistryBackend } from './backend.js';
+import { loadIoredis } from './load-ioredis.js';
+import { BIND, DEREGISTER, HEARTBEAT, LIVE_SERVERS, REGISTER, SET_MAINTENANCE, SWEEP, UNBIND } from './redis-scripts.js';
+import type { ServerRecord } from './types.js';
+
+const SCRIPTS = {
+  registryRegister: REGISTER,
+  registryHeartbeat: HEARTBEAT,
+  registryDeregister: DEREGISTER,
+  registrySweep: SWEEP,
+  registrySetMaintenance: SET_MAINTENANCE,
+  registryLiveServers: LIVE_SERVERS,
+  registryBind: BIND,
+  registryUnbind: UNBIND,
+};
+
+type ScriptName = keyof typeof SCRIPTS;
+
+export interface RedisBackendConfig {
+  url: string;
+  namespace: string;
+  options: Record<string, unknown>;
+}
+
+export class RedisBackend implements RegistryBackend {
+  private commands: any = null;
+  private subscriber: any = null;
+  private eventListener: ((event: BackendEvent) => void) | null = null;
+  private readonly forwardListeners = new Map<string, (payload: Buffer) => void>();
+
+  constructor(private readonly config: RedisBackendConfig) {}
+
+  private get ns(): string {
+    return this.config.namespace;
+  }
+
+  async start(): Promise<void> {
+    const Redis = loadIoredis();
+    this.commands = new Redis(this.config.url, { connectionName: 'onelink-registry', ...this.config.options });
+    for (const [name, lua] of Object.entries(SCRIPTS)) this.commands.defineCommand(name, { numberOfKeys: 0, lua });
+    await this.commands.ping();
+  }
+
+  private run(script: ScriptName, ...args: (string | number)[]): Promise<any> {
+    return this.commands[script](this.ns, ...args);
+  }
+
+  async register(record: ServerRecord, ttlMs: number): Promise<'added' | 'changed'> {
+    return (await this.run('registryRegister', record.id, encodeRecord(record), ttlMs)) === 1 ? 'added' : 'changed';
+  }
+
+  async heartbeat(records: ServerRecord[], ttlMs: number): Promise<string[]> {
+    if (records.length === 0) return [];
+    return this.run('registryHeartbeat', ttlMs, ...records.flatMap((r) => [r.id, encodeRecord(r)]));
+  }
+
+  async deregister(id: string): Promise<boolean> {
+    return (await this.run('registryDeregister', id)) === 1;
+  }
+
+  async setMaintenance(id: string, on: boolean): Promise<boolean> {
+    return (await this.run('registrySetMaintenance', id, on ? '1' : '0')) === 1;
+  }
+
+  async servers(): Promise<ServerRecord[]> {
+    return decodeLive(await this.run('registryLiveServers'));
+  }
+
+  async server(id: string): Promise<ServerRecord | null> {
+    return decodeLive(await this.run('registryLiveServers', id))[0] ?? null;
+  }
+
+  async sweep(): Promise<string[]> {
+    return this.run('registrySweep');
+  }
+
+  async bind(connectionId: string, serverId: string): Promise<boolean> {
+    return (await this.run('registryBind', connectionId, serverId)) === 1;
+  }
+
+  async unbind(connectionId: string): Promise<boolean> {
+    return (await this.run('registryUnbind', connectionId)) === 1;
+  }
+
+  async lookupMany(connectionIds: string[]): Promise<(string | null)[]> {
+    if (connectionIds.length === 0) return [];
+    return this.commands.hmget(`${this.ns}conns`, ...connectionIds);
+  }
+
+  async publish(serverId: string, payload: Buffer): Promise<boolean> {
+    return (await this.commands.publish(this.forwardChannel(serverId), payload)) > 0;
+  }
+
+  async onEvent(listener: (event: BackendEvent) => void): Promise<void> {
+    this.eventListener = listener;
+    await this.subscriberConnection().subscribe(`${this.ns}events`);
+  }
+
+  async listenForward(serverId: string, listener: (payload: Buffer) => void): Promise<void> {
+    this.forwardListeners.set(serverId, listener);
+    await this.subscriberConnection().subscribe(this.forwardChannel(serverId));
+  }
+
+  async unlistenForward(serverId: string): Promise<void> {
+    if (!this.forwardListeners.delete(serverId)) return;
+    await this.subscriber?.unsubscribe(this.forwardChannel(serverId));
+  }
+
+  async close(): Promise<void> {
+    this.eventListener = null;
+    this.forwardListeners.clear();
+    const connections = [this.subscriber, this.commands].filter(Boolean);
+    this.subscriber = this.commands = null;
+    await Promise.all(connections.map((c: any) => c.quit().catch(() => c.disconnect())));
+  }
+
+  private forwardChannel(serverId: string): string {
+    return `${this.ns}forward:${serverId}`;
+  }
+
+  /** Created on first use; ioredis re-subscribes it by itself after a reconnect. */
+  private subscriberConnection(): any {
+    if (this.subscriber) return this.subscriber;
+    this.subscriber = this.commands.duplicate({ connectionName: 'onelink-registry-sub' });
+    const eventsChannel = `${this.ns}events`;
+    const forwardPrefix = `${this.ns}forward:`;
+    this.subscriber.on('messageBuffer', (channelBuffer: Buffer, message: Buffer) => {
+      const channel = channelBuffer.toString('utf8');
+      if (channel === eventsChannel) {
+        const listener = this.eventListener;
+        if (!listener) return;
+        const parsed = JSON.parse(message.toString('utf8')) as { type: BackendEvent['type']; maintenance: boolean; server: ServerRecord };
+        listener({ type: parsed.type, server: { ...parsed.server, maintenance: parsed.maintenance } });
+      } else if (channel.startsWith(forwardPrefix)) {
+        this.forwardListeners.get(channel.slice(forwardPrefix.length))?.(message);
+      }
+    });
+    return this.subscriber;
+  }
+}
+
+/** Maintenance lives in its own hash so that a re-registration does not clear it. */
+function encodeRecord(record: ServerRecord): string {
+  const { maintenance: _maintenance, ...stored } = record;
+  return JSON.stringify(stored);
+}
+
+function decodeLive(flat: (string | number)[]): ServerRecord[] {
+  const records: ServerRecord[] = [];
+  for (let i = 0; i < flat.length; i += 2) records.push({ ...(JSON.parse(String(flat[i])) as ServerRecord), maintenance: flat[i + 1] === 1 });
+  return records;
+}

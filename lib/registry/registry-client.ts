@@ -1,0 +1,257 @@
+// The registry's DataClient: what the leader of each machine constructs once and every local
+// process reaches through onelink. It holds the backend (and so the machine's only Redis
+// connections), the sweeper, the health checks and the balancer state.
+import { pack, unpack } from 'msgpackr';
+import type { BackendEvent, RegistryBackend } from './backend.js';
+import { Balancer, type PickOptions, type RequestReport, type ServerMetrics } from './balancer/index.js';
+import { UnknownServerError } from './errors.js';
+import { HealthChecker } from './health-checker.js';
+import { MemoryBackend } from './memory-backend.js';
+import { aliveTtlMs, PICK_CACHE_MS, resolveRegistryOptions, type RegistryOptions, type ResolvedRegistryOptions } from './options.js';
+import { RedisBackend } from './redis-backend.js';
+import type { ForwardedMessage, ForwardResult, HealthState, ServerRecord, WatchEvent } from './types.js';
+
+/** Subscription keys: one upstream subscription per key and machine, whatever the number of processes. */
+export type RegistrySubscription = { channel: 'watch' } | { channel: 'forward'; serverId: string };
+
+type Listener<T> = (value: T) => void;
+
+interface ForwardPayload { connections?: string[]; message: unknown }
+
+export class RegistryClient {
+  readonly options: ResolvedRegistryOptions;
+  private readonly backend: RegistryBackend;
+  private readonly balancer: Balancer;
+  private readonly health: HealthChecker;
+  private readonly watchers = new Set<Listener<WatchEvent>>();
+  private readonly forwardListeners = new Map<string, Set<Listener<ForwardedMessage>>>();
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private cache: { servers: ServerRecord[]; until: number } | null = null;
+  private started: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(options: RegistryOptions = {}) {
+    this.options = resolveRegistryOptions(options);
+    this.backend = this.options.backend === 'redis'
+      ? new RedisBackend({ url: this.options.redisUrl, namespace: this.options.namespace, options: this.options.redisOptions })
+      : new MemoryBackend();
+    this.balancer = new Balancer(this.options.balancer);
+    this.health = new HealthChecker(() => { this.cache = null; });
+  }
+
+  ready(): Promise<void> {
+    this.started ??= this.start();
+    return this.started;
+  }
+
+  private async start(): Promise<void> {
+    await this.backend.start();
+    await this.backend.onEvent((event) => this.onBackendEvent(event));
+    this.sweepTimer = setInterval(() => void this.sweepAndCheck(), this.options.interval);
+    this.sweepTimer.unref();
+    await this.sweepAndCheck();
+  }
+
+  // --- servers ---------------------------------------------------------------------------
+
+  /** Stores a server record (see toServerRecord) and keeps it alive for one TTL; its process must then call heartbeat(). */
+  async register(record: ServerRecord): Promise<ServerRecord> {
+    await this.backend.register(record, this.ttl);
+    this.cache = null;
+    return record;
+  }
+
+  /** Refreshes the alive keys of the given servers and restores any the registry lost. Returns the restored ids. */
+  async heartbeat(records: ServerRecord[]): Promise<string[]> {
+    const restored = await this.backend.heartbeat(records, this.ttl);
+    if (restored.length) this.cache = null;
+    return restored;
+  }
+
+  async deregister(id: string): Promise<boolean> {
+    this.cache = null;
+    return this.backend.deregister(id);
+  }
+
+  async setMaintenance(id: string, on: boolean): Promise<boolean> {
+    this.cache = null;
+    return this.backend.setMaintenance(id, on);
+  }
+
+  async servers(type?: string): Promise<ServerRecord[]> {
+    const all = await this.backend.servers();
+    return (type === undefined ? all : all.filter((s) => s.type === type)).sort(byId);
+  }
+
+  async server(id: string): Promise<ServerRecord | null> {
+    return this.backend.server(id);
+  }
+
+  // --- connections -----------------------------------------------------------------------
+
+  async bind(connectionId: string, serverId: string): Promise<void> {
+    if (!(await this.backend.bind(connectionId, serverId))) throw new UnknownServerError(serverId);
+  }
+
+  async unbind(connectionId: string): Promise<boolean> {
+    return this.backend.unbind(connectionId);
+  }
+
+  async lookup(connectionId: string): Promise<string | null> {
+    return (await this.backend.lookupMany([connectionId]))[0] ?? null;
+  }
+
+  async lookupMany(connectionIds: string[]): Promise<Record<string, string | null>> {
+    const found = await this.backend.lookupMany(connectionIds);
+    return Object.fromEntries(connectionIds.map((id, i) => [id, found[i] ?? null]));
+  }
+
+  // --- forwarding ------------------------------------------------------------------------
+
+  async forwardServer(serverId: string, message: unknown): Promise<ForwardResult> {
+    const reached = await this.backend.publish(serverId, pack({ message } satisfies ForwardPayload));
+    return reached ? { reached: [serverId], unreached: [] } : { reached: [], unreached: [serverId] };
+  }
+
+  /** To every live server (of `type` when given). */
+  async forwardBroadcast(message: unknown, type?: string): Promise<ForwardResult> {
+    const payload = pack({ message } satisfies ForwardPayload);
+    const targets = await this.servers(type);
+    const results = await Promise.all(targets.map((s) => this.backend.publish(s.id, payload)));
+    return split(targets.map((s) => s.id), results);
+  }
+
+  /** To the servers the connections are bound to, one message per server naming its connections. */
+  async forwardConnections(connectionIds: string[], message: unknown): Promise<ForwardResult> {
+    const owners = await this.lookupMany(connectionIds);
+    const byServer = new Map<string, string[]>();
+    const unreached: string[] = [];
+    for (const [connectionId, serverId] of Object.entries(owners)) {
+      if (serverId === null) { unreached.push(connectionId); continue; }
+      let group = byServer.get(serverId);
+      if (!group) byServer.set(serverId, (group = []));
+      group.push(connectionId);
+    }
+    const reached: string[] = [];
+    await Promise.all([...byServer].map(async ([serverId, connections]) => {
+      const ok = await this.backend.publish(serverId, pack({ connections, message } satisfies ForwardPayload));
+      (ok ? reached : unreached).push(...connections);
+    }));
+    return { reached, unreached };
+  }
+
+  // --- balancing -------------------------------------------------------------------------
+
+  /** A live, healthy, non-maintenance server of `type`, chosen by the type's strategy; counts one request in flight until report(). */
+  async pick(type: string, options: PickOptions = {}): Promise<ServerRecord> {
+    const candidates = await this.candidates(type);
+    const chosen = await this.balancer.pick(type, candidates, options, () => this.candidates(type));
+    return chosen as ServerRecord;
+  }
+
+  /** Ends a request started by pick() and records its latency and outcome. */
+  async report(serverId: string, report: RequestReport): Promise<void> {
+    this.balancer.report(serverId, report);
+  }
+
+  /** Metrics of one server, or of every server this machine has seen. */
+  async metrics(serverId?: string): Promise<ServerMetrics[]> {
+    return serverId === undefined ? this.balancer.allMetrics() : [this.balancer.metrics(serverId)];
+  }
+
+  async healthStates(): Promise<Record<string, HealthState>> {
+    return this.health.states();
+  }
+
+  // --- subscriptions (one per key per machine) -------------------------------------------
+
+  async subscribe(reg: RegistrySubscription, listener: Listener<any>): Promise<void> {
+    return this.listenUpstream(reg, listener);
+  }
+
+  async unSubscribe(reg: RegistrySubscription, listener?: Listener<any>): Promise<void> {
+    return this.unlistenUpstream(reg, listener);
+  }
+
+  /** What the facade delegates as onelink's subscribe (under its own name, see registry.ts). */
+  async listenUpstream(reg: RegistrySubscription, listener: Listener<any>): Promise<void> {
+    if (reg.channel === 'watch') { this.watchers.add(listener); return; }
+    let listeners = this.forwardListeners.get(reg.serverId);
+    if (!listeners) {
+      this.forwardListeners.set(reg.serverId, (listeners = new Set()));
+      const serverId = reg.serverId;
+      await this.backend.listenForward(serverId, (payload) => this.onForward(serverId, payload));
+    }
+    listeners.add(listener);
+  }
+
+  async unlistenUpstream(reg: RegistrySubscription, listener?: Listener<any>): Promise<void> {
+    if (reg.channel === 'watch') {
+      if (listener) this.watchers.delete(listener); else this.watchers.clear();
+      return;
+    }
+    const listeners = this.forwardListeners.get(reg.serverId);
+    if (!listeners) return;
+    if (listener) listeners.delete(listener); else listeners.clear();
+    if (listeners.size === 0) {
+      this.forwardListeners.delete(reg.serverId);
+      await this.backend.unlistenForward(reg.serverId);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.health.close();
+    this.watchers.clear();
+    this.forwardListeners.clear();
+    await this.started?.catch(() => {});
+    await this.backend.close();
+  }
+
+  // --- internals -------------------------------------------------------------------------
+
+  private get ttl(): number {
+    return aliveTtlMs(this.options);
+  }
+
+  private async candidates(type: string): Promise<ServerRecord[]> {
+    const now = Date.now();
+    if (!this.cache || this.cache.until <= now) this.cache = { servers: await this.backend.servers(), until: now + PICK_CACHE_MS };
+    return this.cache.servers.filter((s) => s.type === type && !s.maintenance && !this.health.isFailing(s.id));
+  }
+
+  private async sweepAndCheck(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.backend.sweep();
+      this.health.reconcile(await this.backend.servers());
+    } catch {
+      // Backend unreachable (e.g. Redis restarting): the next period retries, and the
+      // registering processes restore their servers with their next heartbeat.
+    }
+  }
+
+  private onBackendEvent(event: BackendEvent): void {
+    this.cache = null;
+    if (event.type === 'removed') this.balancer.forget(event.server.id);
+    const watchEvent: WatchEvent = { type: event.type, server: event.server, at: Date.now() };
+    for (const listener of [...this.watchers]) listener(watchEvent);
+  }
+
+  private onForward(serverId: string, payload: Buffer): void {
+    const { connections, message } = unpack(payload) as ForwardPayload;
+    const delivered: ForwardedMessage = { serverId, message, at: Date.now() };
+    if (connections) delivered.connections = connections;
+    for (const listener of [...(this.forwardListeners.get(serverId) ?? [])]) listener(delivered);
+  }
+}
+
+function byId(a: ServerRecord, b: ServerRecord): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+function split(ids: string[], ok: boolean[]): ForwardResult {
+  return { reached: ids.filter((_, i) => ok[i]), unreached: ids.filter((_, i) => !ok[i]) };
+}

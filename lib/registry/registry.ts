@@ -1,0 +1,230 @@
+// What each process uses: a facade over the registry DataClient shared through onelink.
+//
+// Liveness is tied to the registering process, not to the leader: every process refreshes
+// its own servers through the leader each `interval` (heartbeat). When the process dies the
+// refreshes stop and the alive keys expire after interval + latency, on every machine at
+// once, even when the dead process was the leader. The leader never refreshes on behalf of
+// others, so it cannot keep a dead process's servers alive. The heartbeat carries the full
+// records, which lets a new leader (memory backend) or a restarted Redis get them back
+// within one interval.
+import { cluster } from '../index.js';
+import type { ClusterOptions } from '../options.js';
+import type { PickOptions, RequestReport, ServerMetrics } from './balancer/index.js';
+import { resolveRegistryOptions, type RegistryOptions } from './options.js';
+import { RegistryClient, type RegistrySubscription } from './registry-client.js';
+import { toServerRecord } from './registration.js';
+import type { ForwardedMessage, ForwardResult, HealthState, ServerRecord, ServerRegistration, WatchEvent } from './types.js';
+
+export interface CreateRegistryOptions extends RegistryOptions {
+  /** onelink options of the shared client. Default name 'onelink-registry'. */
+  cluster?: ClusterOptions;
+  /** Logs heartbeats that failed (during a failover or a backend outage). Default console. */
+  logger?: Pick<Console, 'warn'>;
+}
+
+/** A server to register; `server` (a listening net/http server) supplies the port. */
+export interface RegisterInput extends ServerRegistration {
+  server?: { address(): unknown };
+}
+
+export type WatchListener = (event: WatchEvent) => void;
+export type MessageListener = (message: ForwardedMessage) => void;
+
+/** The DataClient's methods as a process sees them through onelink: all return promises. */
+interface SharedRegistry {
+  ready(): Promise<void>;
+  readonly isClusterClientLeader: boolean;
+  register(record: ServerRecord): Promise<ServerRecord>;
+  heartbeat(records: ServerRecord[]): Promise<string[]>;
+  deregister(id: string): Promise<boolean>;
+  setMaintenance(id: string, on: boolean): Promise<boolean>;
+  servers(type?: string): Promise<ServerRecord[]>;
+  server(id: string): Promise<ServerRecord | null>;
+  bind(connectionId: string, serverId: string): Promise<void>;
+  unbind(connectionId: string): Promise<boolean>;
+  lookup(connectionId: string): Promise<string | null>;
+  lookupMany(connectionIds: string[]): Promise<Record<string, string | null>>;
+  forwardServer(serverId: string, message: unknown): Promise<ForwardResult>;
+  forwardBroadcast(message: unknown, type?: string): Promise<ForwardResult>;
+  forwardConnections(connectionIds: string[], message: unknown): Promise<ForwardResult>;
+  pick(type: string, options?: PickOptions): Promise<ServerRecord>;
+  report(serverId: string, report: RequestReport): Promise<void>;
+  metrics(serverId?: string): Promise<ServerMetrics[]>;
+  healthStates(): Promise<Record<string, HealthState>>;
+  subscribe(reg: RegistrySubscription, listener: (value: any) => void): void;
+  unSubscribe(reg: RegistrySubscription, listener?: (value: any) => void): void;
+  close(): Promise<void>;
+}
+
+const READS = ['servers', 'server', 'lookup', 'lookupMany', 'metrics', 'healthStates'];
+/** Safe to re-send to a new leader: each leaves the registry in the same state when run twice. */
+const IDEMPOTENT_WRITES = ['register', 'heartbeat', 'deregister', 'setMaintenance', 'bind', 'unbind'];
+/** Not re-sent: a message could be delivered twice, a pick counted twice. */
+const ONCE = ['forwardServer', 'forwardBroadcast', 'forwardConnections', 'pick'];
+
+export class Registry {
+  private readonly shared: SharedRegistry;
+  private readonly own = new Map<string, ServerRecord>();
+  private readonly interval: number;
+  private readonly logger: Pick<Console, 'warn'>;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private heartbeatRunning = false;
+  private closed = false;
+
+  readonly forward = {
+    /** To every live server (of `type` when given). */
+    broadcast: (message: unknown, type?: string): Promise<ForwardResult> => this.shared.forwardBroadcast(message, type),
+    server: (serverId: string, message: unknown): Promise<ForwardResult> => this.shared.forwardServer(serverId, message),
+    /** To the servers holding these connections; `reached`/`unreached` list connection ids. */
+    connections: (connectionIds: string[], message: unknown): Promise<ForwardResult> => this.shared.forwardConnections(connectionIds, message),
+  };
+
+  constructor(options: CreateRegistryOptions = {}) {
+    const { cluster: clusterOptions, logger, ...registryOptions } = options;
+    this.interval = resolveRegistryOptions(registryOptions).interval;
+    this.logger = logger ?? console;
+    let builder = cluster(RegistryClient, { name: 'onelink-registry', ...clusterOptions, autoGenerate: false });
+    for (const method of [...READS, ...IDEMPOTENT_WRITES]) builder = builder.delegate(method, { to: 'invoke', idempotent: true });
+    for (const method of ONCE) builder = builder.delegate(method, 'invoke');
+    // Subscriptions are delegated under names of their own: the process side then keeps
+    // onelink's built-in subscribe()/unSubscribe(), which fan one upstream subscription out.
+    builder = builder.delegate('report', 'invokeOneway').delegate('listenUpstream', 'subscribe').delegate('unlistenUpstream', 'unSubscribe');
+    this.shared = builder.create(registryOptions) as unknown as SharedRegistry;
+  }
+
+  ready(): Promise<void> {
+    return this.shared.ready();
+  }
+
+  /** Whether this process holds the registry's upstream (Redis connections, sweeps, health checks). */
+  get isLeader(): boolean {
+    return this.shared.isClusterClientLeader;
+  }
+
+  /** Registers a server of this process and keeps it alive until deregister(), close() or the process's death. */
+  async register(input: RegisterInput): Promise<ServerRecord> {
+    const { server, ...registration } = input;
+    const bound = server?.address() as { address?: string; port?: number } | string | null | undefined;
+    if (bound && typeof bound === 'object' && bound.port && registration.address === undefined && registration.port === undefined) {
+      // A wildcard bind (0.0.0.0, ::) becomes the host's real address in toServerRecord.
+      registration.address = `${bound.address?.includes(':') ? `[${bound.address}]` : bound.address ?? ''}:${bound.port}`;
+    }
+    const record = toServerRecord(registration);
+    await this.shared.register(record);
+    this.own.set(record.id, record);
+    this.startHeartbeat();
+    return (await this.shared.server(record.id)) ?? record;
+  }
+
+  async deregister(id: string): Promise<boolean> {
+    this.own.delete(id);
+    return this.shared.deregister(id);
+  }
+
+  setMaintenance(id: string, on: boolean): Promise<boolean> {
+    const mine = this.own.get(id);
+    if (mine) this.own.set(id, { ...mine, maintenance: on });
+    return this.shared.setMaintenance(id, on);
+  }
+
+  servers(type?: string): Promise<ServerRecord[]> {
+    return this.shared.servers(type);
+  }
+
+  server(id: string): Promise<ServerRecord | null> {
+    return this.shared.server(id);
+  }
+
+  bind(connectionId: string, serverId: string): Promise<void> {
+    return this.shared.bind(connectionId, serverId);
+  }
+
+  unbind(connectionId: string): Promise<boolean> {
+    return this.shared.unbind(connectionId);
+  }
+
+  lookup(connectionId: string): Promise<string | null> {
+    return this.shared.lookup(connectionId);
+  }
+
+  lookupMany(connectionIds: string[]): Promise<Record<string, string | null>> {
+    return this.shared.lookupMany(connectionIds);
+  }
+
+  /** Receives what forward.* sends to `serverId`. Returns a function that stops listening. */
+  onMessage(serverId: string, listener: MessageListener): () => void {
+    return this.listen({ channel: 'forward', serverId }, listener);
+  }
+
+  /** `added` / `removed` / `changed` events of every server, or of one type. Returns a function that stops watching. */
+  watch(listener: WatchListener): () => void;
+  watch(type: string, listener: WatchListener): () => void;
+  watch(typeOrListener: string | WatchListener, maybeListener?: WatchListener): () => void {
+    const type = typeof typeOrListener === 'string' ? typeOrListener : undefined;
+    const listener = typeof typeOrListener === 'function' ? typeOrListener : maybeListener!;
+    return this.listen({ channel: 'watch' }, (event: WatchEvent) => {
+      if (type === undefined || event.server.type === type) listener(event);
+    });
+  }
+
+  /** Chooses a server of `type`; call report() when its request ends. */
+  pick(type: string, options?: PickOptions): Promise<ServerRecord> {
+    return this.shared.pick(type, options ?? {});
+  }
+
+  report(serverId: string, report: RequestReport): Promise<void> {
+    return this.shared.report(serverId, report);
+  }
+
+  /** Per-server successes, failures, in flight and latency p50/p99 as this machine's leader counted them. */
+  metrics(serverId?: string): Promise<ServerMetrics[]> {
+    return this.shared.metrics(serverId);
+  }
+
+  healthStates(): Promise<Record<string, HealthState>> {
+    return this.shared.healthStates();
+  }
+
+  /** Deregisters this process's servers and leaves the cluster. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    await Promise.all([...this.own.keys()].map((id) => this.shared.deregister(id).catch(() => false)));
+    this.own.clear();
+    await this.shared.close();
+  }
+
+  /**
+   * The leader replays a subscription's last value to every new subscriber; events and messages
+   * from before this call are not news for this listener, so they are dropped by their timestamp.
+   */
+  private listen<T extends { at: number }>(reg: RegistrySubscription, listener: (value: T) => void): () => void {
+    const since = Date.now();
+    const wrapped = (value: T) => { if (value.at >= since) listener(value); };
+    this.shared.subscribe(reg, wrapped);
+    return () => this.shared.unSubscribe(reg, wrapped);
+  }
+
+  private startHeartbeat(): void {
+    if (this.heartbeatTimer || this.closed) return;
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.interval);
+    this.heartbeatTimer.unref();
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.heartbeatRunning || this.own.size === 0) return;
+    this.heartbeatRunning = true;
+    try {
+      await this.shared.heartbeat([...this.own.values()]);
+    } catch (err) {
+      if (!this.closed) this.logger.warn('[onelink/registry] heartbeat failed, retrying next interval:', (err as Error)?.message ?? err);
+    } finally {
+      this.heartbeatRunning = false;
+    }
+  }
+}
+
+export function createRegistry(options: CreateRegistryOptions = {}): Registry {
+  return new Registry(options);
+}

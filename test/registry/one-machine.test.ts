@@ -1,0 +1,65 @@
+// Three real processes on one machine (memory backend): balancing state, metrics and health
+// checks live in the leader, once for the machine.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { freePort } from '../support/servers.js';
+import { RegistryProcess } from './fixtures/process-handle.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('registry on one machine (real processes, memory backend)', function () {
+  this.timeout(30_000);
+  const processes: RegistryProcess[] = [];
+  let health: http.Server;
+  let status = 200;
+  let hits = 0;
+
+  before(async () => {
+    health = http.createServer((_req, res) => { hits++; res.writeHead(status).end('ok'); });
+    await new Promise<void>((resolve) => health.listen(0, '127.0.0.1', resolve));
+    const port = await freePort();
+    const healthPort = (health.address() as AddressInfo).port;
+    for (let i = 0; i < 3; i++) {
+      const p = new RegistryProcess({ clusterPort: port, interval: 300, latency: 300, register: { id: `w${i}`, type: 'web' } });
+      processes.push(p);
+      await p.started;
+    }
+    await processes[0].call('register', { id: 'checked', type: 'checked', address: `127.0.0.1:${healthPort}`, healthCheck: { seconds: 0.2, url: '/health' } });
+  });
+  after(async () => {
+    await Promise.all(processes.map((p) => p.stop()));
+    await new Promise((resolve) => health.close(resolve));
+  });
+
+  it('round-robin rotates exactly across the picks of all processes, and metrics are shared', async () => {
+    const picked: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (const p of processes) {
+        const server = await p.call('pick', 'web');
+        picked.push(server.id);
+        await p.call('report', server.id, { latencyMs: 10 + round, ok: true });
+      }
+    }
+    const start = ['w0', 'w1', 'w2'].indexOf(picked[0]);
+    assert.deepEqual(picked, Array.from({ length: 9 }, (_, i) => `w${(start + i) % 3}`));
+    await sleep(100); // report is one-way
+    const metrics = await processes[2].call('metrics', 'w0');
+    assert.deepEqual([metrics[0].successes, metrics[0].inFlight], [3, 0]);
+  });
+
+  it('runs each health check once per machine, not once per process, and a failing server leaves pick()', async () => {
+    await sleep(600);
+    const before = hits;
+    await sleep(1000);
+    const perSecond = hits - before;
+    assert.ok(perSecond >= 3 && perSecond <= 7, `one check per 200 ms for the machine, got ${perSecond} in 1 s with 3 processes`);
+    assert.equal((await processes[1].call('pick', 'checked')).id, 'checked');
+    status = 500;
+    await sleep(600);
+    await assert.rejects(processes[2].call('pick', 'checked'), (err: { code?: string }) => err.code === 'ERR_ONELINK_REGISTRY_NO_SERVER');
+    status = 200;
+    await sleep(600);
+    assert.equal((await processes[2].call('pick', 'checked')).id, 'checked');
+  });
+});
