@@ -358,7 +358,9 @@ export class Agent implements LeaderContext, LinkHandler {
       );
     } catch (err) {
       if (this.isClosed) return;
-      const error = err instanceof HandshakeError || err instanceof NotLeaderError || err instanceof ClientClosedError
+      // After a loss, silence on the port is a hung leader (it may recover), not a foreign program.
+      const foreign = err instanceof HandshakeError && !(afterLoss && err instanceof SilentPeerError);
+      const error = foreign || err instanceof NotLeaderError || err instanceof ClientClosedError
         ? err
         : new NoLeaderError(`no leader could be elected or reached on 127.0.0.1:${port} within maxWaitTime (${maxWaitTime} ms): ${(err as Error).message}`, { cause: err });
       this.failElection(error as Error);
@@ -564,7 +566,7 @@ export class Agent implements LeaderContext, LinkHandler {
           const state = host.exportState();
           if (state !== undefined) handover.set(host.spec.options.name, state);
         }
-        await this.leader.close(handover);
+        await this.leader.close(handover, this.options.responseTimeout);
         this.leader = null;
       }
       await Promise.all(hosts.map((host) => closeHost(host, this.logger)));

@@ -13,7 +13,12 @@ export class LinkLostError extends Error {
 }
 
 /** Internal: something holds the port but answered nothing within connectTimeout (a hung leader, or a silent foreign program). */
-export class SilentPeerError extends HandshakeError {}
+export class SilentPeerError extends HandshakeError {
+  constructor(message: string, port: number) {
+    super(message, port);
+    this.name = 'HandshakeError'; // users see the public class; this one only steers the retry
+  }
+}
 
 export interface LinkHandler {
   onPush(name: string, subId: number, frame: Frame): void;

@@ -45,15 +45,20 @@ export class Leader {
     this.peers.delete(peer);
   }
 
-  /** Hands each channel's exported state to every follower, then closes: the followers elect the next leader. */
-  close(handover: Map<string, unknown>): Promise<void> {
+  /**
+   * Answers the calls in flight (for at most drainMs), hands each channel's exported state to every
+   * follower, then closes: the followers elect the next leader.
+   */
+  async close(handover: Map<string, unknown>, drainMs: number): Promise<void> {
     this.closing = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const peer of this.peers) {
+    const peers = [...this.peers];
+    await Promise.all(peers.map((peer) => peer.drain(drainMs)));
+    for (const peer of peers) {
       for (const [name, state] of handover) peer.handover(name, state);
       peer.end();
     }
-    return closed;
+    await closed;
   }
 }
 
@@ -64,6 +69,9 @@ class Peer {
   /** Channels this follower opened. */
   private readonly channels = new Map<string, DataClientHost>();
   private readonly subscriptions = new Map<number, { host: DataClientHost; reg: unknown; subscriber: Subscriber }>();
+  /** Requests being served, so that a graceful close answers them first. */
+  private inflight = 0;
+  private drained: (() => void) | null = null;
 
   constructor(private readonly leader: Leader, socket: net.Socket) {
     const { context } = leader;
@@ -79,8 +87,24 @@ class Peer {
     this.handshakeTimer.unref();
   }
 
+  /** Resolves when no request of this follower is being served, or after timeoutMs. */
+  drain(timeoutMs: number): Promise<void> {
+    if (this.inflight === 0 || this.transport.isClosed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.drained = null;
+        resolve();
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      this.drained = finish;
+    });
+  }
+
+  /** Flushes and closes; a follower that does not close its side in time is cut off. */
   end(): void {
     this.transport.end();
+    setTimeout(() => this.transport.destroy(), 1000).unref();
   }
 
   handover(name: string, state: unknown): void {
@@ -208,6 +232,10 @@ class Peer {
   }
 
   private reply(id: number, result: Promise<unknown>, transcode: Transcode | undefined): void {
+    this.inflight++;
+    result.finally(() => {
+      if (--this.inflight === 0) this.drained?.();
+    }).catch(() => undefined);
     result.then(
       (value) => {
         if (this.transport.isClosed) return;
