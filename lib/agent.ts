@@ -4,14 +4,14 @@ import net from 'node:net';
 import pRetry, { AbortError } from 'p-retry';
 import { decodeValue, type Frame } from '../protocol/index.js';
 import { LocalChannel, type ChannelMember, type LocalSubscription, type Route } from './channel.js';
-import { ChannelUnavailableError, ClientClosedError, HandshakeError, LeaderLostError, NoLeaderError, NotLeaderError } from './errors.js';
+import { ChannelUnavailableError, ClientClosedError, HandshakeError, LeaderLostError, NoLeaderError, NotLeaderError, OptionsMismatchError } from './errors.js';
 import { isErrorResponse, LeaderLink, LinkLostError, SilentPeerError, type LinkHandler, type LinkOptions } from './follower.js';
 import { DataClientHost } from './host.js';
 import { Leader, type LeaderContext } from './leader.js';
 import { encodeConnection, EMPTY, errorFromWire, Op } from './messages.js';
 import type { ResolvedOptions } from './options.js';
 import { decodePayload, encodeArgs, encodePayload } from './payload.js';
-import { agreementOf, type ChannelSpec } from './spec.js';
+import { agreementOf, disagreement, type ChannelSpec } from './spec.js';
 
 type State = 'electing' | 'leader' | 'follower' | 'failed' | 'closed';
 
@@ -94,6 +94,9 @@ export class Agent implements LeaderContext, LinkHandler {
       channel = new LocalChannel(spec);
       this.channels.set(name, channel);
       this.attach(channel);
+    } else {
+      const problem = disagreement(agreementOf(channel.spec), agreementOf(spec), ['existing', 'new']);
+      if (problem) throw new OptionsMismatchError(`client "${name}" already exists in this process with other options: ${problem}`);
     }
     channel.members.add(member);
     return channel;

@@ -64,14 +64,15 @@ export function agreementOf(spec: ChannelSpec): ChannelAgreement {
 }
 
 /** Names what differs between two agreements, or null when they agree. */
-export function disagreement(leader: ChannelAgreement, follower: ChannelAgreement): string | null {
+export function disagreement(leader: ChannelAgreement, follower: ChannelAgreement, labels: [string, string] = ['leader', 'follower']): string | null {
+  const [first, second] = labels;
   const problems: string[] = [];
-  if (leader.isBroadcast !== follower.isBroadcast) problems.push(`isBroadcast: leader ${leader.isBroadcast}, follower ${follower.isBroadcast}`);
+  if (leader.isBroadcast !== follower.isBroadcast) problems.push(`isBroadcast: ${first} ${leader.isBroadcast}, ${second} ${follower.isBroadcast}`);
   const names = new Set([...Object.keys(leader.delegates), ...Object.keys(follower.delegates)]);
   for (const name of [...names].sort()) {
     const a = leader.delegates[name];
     const b = follower.delegates[name];
-    if (a !== b) problems.push(`delegate "${name}": leader ${a ?? 'none'}, follower ${b ?? 'none'}`);
+    if (a !== b) problems.push(`delegate "${name}": ${first} ${a ?? 'none'}, ${second} ${b ?? 'none'}`);
   }
   return problems.length ? problems.join('; ') : null;
 }

@@ -1,0 +1,180 @@
+// Raw sockets send a real leader bytes no follower would: the leader drops or answers each of
+// them, survives, and the real followers keep getting answers throughout.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { decodeValue, encodeFrame, encodeHello, encodeValue, FrameKind, type Frame } from '../../protocol/index.js';
+import { encodeConnection, ERROR_RESPONSE, OK_RESPONSE, Op } from '../../lib/messages.js';
+import { workerAgreement } from '../functional/helpers.js';
+import { freePort } from '../support/servers.js';
+import { killAll, leaderOf, startWorkers, type WorkerProcess } from '../support/processes.js';
+import { isAlive, RawPeer, waitFor } from './helpers.js';
+
+const CONNECT_TIMEOUT = 2000;
+const MARGIN_MS = 3000;
+const CHANNEL = 'echo';
+
+function request(id: number, connection: unknown[] | Buffer, application: Buffer = Buffer.alloc(0)): Buffer {
+  const conn = Buffer.isBuffer(connection) ? connection : encodeConnection(connection);
+  return encodeFrame(FrameKind.REQUEST, 0, id, 3000, conn, application);
+}
+
+/** A raw peer that has completed the handshake with the leader. */
+async function handshaken(port: number): Promise<RawPeer> {
+  const peer = await RawPeer.connect(port);
+  peer.write(encodeHello({ pid: process.pid, role: 'follower' }));
+  const hello = decodeValue((await peer.frame(0)).connection) as Record<string, unknown>;
+  assert.equal(hello.magic, 'onelink');
+  assert.equal(hello.role, 'leader');
+  return peer;
+}
+
+function responseTo(peer: RawPeer, id: number): Promise<Frame> {
+  return waitFor(`the response to request ${id}`, () => {
+    if (peer.isClosed) throw new Error('the leader closed the connection');
+    return peer.frames.find((f) => f.kind === FrameKind.RESPONSE && f.id === id);
+  }, 5000, 10);
+}
+
+async function errorReply(peer: RawPeer, id: number): Promise<Record<string, any>> {
+  const frame = await responseTo(peer, id);
+  assert.ok(frame.connection.equals(ERROR_RESPONSE), `request ${id} got a success response`);
+  return decodeValue(frame.application) as Record<string, any>;
+}
+
+describe('scenario: hostile bytes against a real leader', function () {
+  this.timeout(30000);
+  let workers: WorkerProcess[] = [];
+  let leader: WorkerProcess;
+  let followers: WorkerProcess[];
+  let port: number;
+  const peers: RawPeer[] = [];
+
+  before(async () => {
+    port = await freePort();
+    workers = await startWorkers(3, { port, options: { connectTimeout: CONNECT_TIMEOUT } });
+    leader = await leaderOf(workers);
+    followers = workers.filter((w) => w !== leader);
+    // The real followers call the leader for the whole suite; after() checks they never failed.
+    await Promise.all(followers.map((w) => w.call('loop', { tag: 'steady', method: 'echo', args: [{ steady: true }] })));
+  });
+
+  afterEach(async () => {
+    for (const peer of peers.splice(0)) peer.destroy();
+    assert.ok(isAlive(leader), 'the leader process died');
+    assert.equal(await leader.call('isLeader'), true);
+    for (const w of followers) assert.equal(await w.invoke('pid'), leader.pid);
+  });
+
+  after(async () => {
+    try {
+      const loops = await Promise.all(followers.filter(isAlive).map((w) => w.call('stopLoop', { tag: 'steady' })));
+      for (const loop of loops) {
+        assert.deepEqual(loop.failed, {}, 'a real follower saw calls fail while the leader was under attack');
+        assert.ok(loop.ok > 0);
+      }
+      assert.deepEqual(leader.events, [], 'a raw peer made the DataClient emit');
+    } finally {
+      await killAll(workers);
+    }
+  });
+
+  async function connect(): Promise<RawPeer> {
+    const peer = await RawPeer.connect(port);
+    peers.push(peer);
+    return peer;
+  }
+
+  it('garbage bytes: the connection is dropped at once', async () => {
+    const peer = await connect();
+    const garbage = randomBytes(256);
+    garbage[0] = 0xff; // never a version byte
+    peer.write(garbage);
+    const ms = await peer.closedWithin(CONNECT_TIMEOUT + MARGIN_MS);
+    assert.ok(ms < CONNECT_TIMEOUT, `dropped after ${ms} ms, by the handshake timer rather than for the bytes`);
+    assert.equal(peer.frames.length, 0, 'the leader answered garbage with a frame');
+  });
+
+  it('an HTTP request: the connection is dropped at once', async () => {
+    const peer = await connect();
+    peer.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: keep-alive\r\n\r\n`);
+    const ms = await peer.closedWithin(CONNECT_TIMEOUT + MARGIN_MS);
+    assert.ok(ms < CONNECT_TIMEOUT, `dropped after ${ms} ms`);
+    assert.equal(peer.frames.length, 0);
+  });
+
+  it('a header announcing a 4 GiB body, before and after a handshake: dropped at once', async () => {
+    const header = Buffer.alloc(24);
+    header[0] = 1;
+    header.writeUInt32BE(1, 8); // id 1
+    header.writeUInt32BE(0xffffffff, 20); // application length
+    const before = await connect();
+    before.write(header);
+    const msBefore = await before.closedWithin(CONNECT_TIMEOUT + MARGIN_MS);
+    assert.ok(msBefore < CONNECT_TIMEOUT, `dropped after ${msBefore} ms`);
+
+    const after = await handshaken(port);
+    peers.push(after);
+    after.write(header);
+    await after.closedWithin(CONNECT_TIMEOUT + MARGIN_MS);
+  });
+
+  it('half a header left open: dropped after connectTimeout', async () => {
+    const peer = await connect();
+    peer.write(encodeHello({ pid: process.pid, role: 'follower' }).subarray(0, 10));
+    const ms = await peer.closedWithin(CONNECT_TIMEOUT + MARGIN_MS);
+    assert.ok(ms >= CONNECT_TIMEOUT - 100, `dropped after ${ms} ms, before connectTimeout (${CONNECT_TIMEOUT} ms)`);
+    console.log(`      half header dropped after ${ms} ms (connectTimeout ${CONNECT_TIMEOUT} ms)`);
+  });
+
+  it('after a valid handshake, undecodable or meaningless connection objects get error replies and the connection keeps working', async () => {
+    const peer = await handshaken(port);
+    peers.push(peer);
+    peer.write(request(7, Buffer.from([0xc1])));
+    peer.write(request(8, Buffer.from([0x92, 0x01])));
+    peer.write(request(9, encodeValue('not an array')));
+    peer.write(request(10, [99, CHANNEL]));
+    const notMsgpack = await errorReply(peer, 7);
+    assert.equal(notMsgpack.code, 'ERR_ONELINK_PROTOCOL_BODY');
+    assert.equal((await errorReply(peer, 8)).code, 'ERR_ONELINK_PROTOCOL_BODY'); // truncated array
+    assert.match((await errorReply(peer, 9)).message, /not an \[op, \.\.\.\] array/);
+    assert.match((await errorReply(peer, 10)).message, /unknown operation 99/);
+    // A call on a channel this connection never opened.
+    assert.match((await (peer.write(request(11, [Op.INVOKE, CHANNEL, 'echo'], encodeValue(['x']))), errorReply(peer, 11))).message, /not opened/);
+
+    // Still a working connection: open the channel and call, once with undecodable arguments, once properly.
+    peer.write(request(12, [Op.OPEN, CHANNEL, workerAgreement(CHANNEL, port)]));
+    assert.ok((await responseTo(peer, 12)).connection.equals(OK_RESPONSE), 'OPEN was refused');
+    peer.write(request(13, [Op.INVOKE, CHANNEL, 'echo'], Buffer.from([0xc1])));
+    assert.equal((await errorReply(peer, 13)).code, 'ERR_ONELINK_PROTOCOL_BODY');
+    peer.write(request(14, [Op.INVOKE, CHANNEL, 'echo'], encodeValue([{ still: 'working' }])));
+    const ok = await responseTo(peer, 14);
+    assert.ok(ok.connection.equals(OK_RESPONSE));
+    assert.deepEqual(decodeValue(ok.application), { still: 'working' });
+    assert.equal(peer.isClosed, false);
+  });
+
+  it('a request for a method that is not delegated gets an ERR_ONELINK_METHOD_NOT_DELEGATED reply, and does not run', async () => {
+    const peer = await handshaken(port);
+    peers.push(peer);
+    peer.write(request(1, [Op.OPEN, CHANNEL, workerAgreement(CHANNEL, port)]));
+    assert.ok((await responseTo(peer, 1)).connection.equals(OK_RESPONSE), 'OPEN was refused');
+    // emit and exportState exist on the DataClient but are not delegated; toString comes from Object; the last does not exist.
+    const cases: Array<[number, string, unknown[]]> = [
+      [2, 'emit', ['custom', 'from a raw peer']],
+      [3, 'exportState', []],
+      [4, 'toString', []],
+      [5, 'noSuchMethod', []],
+    ];
+    for (const [id, method, args] of cases) peer.write(request(id, [Op.INVOKE, CHANNEL, method], encodeValue(args)));
+    for (const [id, method] of cases) {
+      const err = await errorReply(peer, id);
+      assert.equal(err.code, 'ERR_ONELINK_METHOD_NOT_DELEGATED', `${method}: ${err.message}`);
+      assert.equal(err.name, 'MethodNotDelegatedError');
+      assert.match(err.message, new RegExp(`"${method}"`));
+    }
+    // Oneway asks get no reply, but must not run either.
+    peer.write(request(0, [Op.ONEWAY, CHANNEL, 'emit'], encodeValue(['custom', 'oneway from a raw peer'])));
+    peer.write(request(6, [Op.INVOKE, CHANNEL, 'pid'], encodeValue([])));
+    assert.equal(decodeValue((await responseTo(peer, 6)).application), leader.pid);
+  });
+});
