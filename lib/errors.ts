@@ -77,3 +77,10 @@ export class EncodeError extends OnelinkError {
     super('ERR_ONELINK_ENCODE', message, options);
   }
 }
+
+/** An optional peer dependency (ioredis, memjs, express-session) is needed but not installed. */
+export class MissingPeerDependencyError extends OnelinkError {
+  constructor(readonly packageName: string, feature: string, options?: { cause?: unknown }) {
+    super('ERR_ONELINK_MISSING_PEER', `${feature} needs the optional peer dependency "${packageName}", which is not installed: npm install ${packageName}`, options);
+  }
+}

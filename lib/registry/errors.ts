@@ -26,10 +26,3 @@ export class InvalidRegistrationError extends OnelinkError {
     super('ERR_ONELINK_REGISTRY_INVALID', message);
   }
 }
-
-/** An optional peer dependency needed by the chosen backend is not installed. */
-export class MissingDependencyError extends OnelinkError {
-  constructor(readonly packageName: string, feature: string, options?: { cause?: unknown }) {
-    super('ERR_ONELINK_MISSING_DEPENDENCY', `${feature} needs the "${packageName}" package: npm install ${packageName}`, options);
-  }
-}
