@@ -1,7 +1,7 @@
 // The DataClient as the leader holds it: one per channel name, shared by every process.
 // Runs delegated methods, subscribes upstream once per key and fans values out to subscribers.
 import { MethodNotDelegatedError } from './errors.js';
-import type { ChannelSpec } from './spec.js';
+import { isAsync, type ChannelSpec } from './spec.js';
 
 /** A subscriber anywhere: a listener in this process or a follower's subscription. */
 export interface Subscriber {
@@ -70,13 +70,21 @@ export class DataClientHost {
   /** Runs a delegated method. Sync throws, rejections and callback errors all become a rejection. */
   invoke(method: string, args: unknown[]): Promise<unknown> {
     const kind = this.spec.delegates[method]?.to;
-    if (kind !== 'invoke' && kind !== 'invokeOneway') {
+    const fn = this.client?.[method];
+    if ((kind !== 'invoke' && kind !== 'invokeOneway') || typeof fn !== 'function') {
       return Promise.reject(new MethodNotDelegatedError(method, this.spec.options.name));
     }
-    const fn = this.client[method];
-    if (typeof fn !== 'function') {
-      return Promise.reject(new MethodNotDelegatedError(method, this.spec.options.name));
+    // A plain function declaring one parameter more than it was given takes a node-style callback.
+    if (!isAsync(fn) && fn.length === args.length + 1) return this.invokeWithCallback(fn, method, args);
+    try {
+      const result = fn.apply(this.client, args);
+      return result instanceof Promise ? result : Promise.resolve(result);
+    } catch (err) {
+      return Promise.reject(err);
     }
+  }
+
+  private invokeWithCallback(fn: Function, method: string, args: unknown[]): Promise<unknown> {
     return new Promise((resolve, reject) => {
       let settled = false;
       const settle = (err: unknown, value?: unknown) => {
@@ -85,16 +93,11 @@ export class DataClientHost {
         if (err) reject(err);
         else resolve(value);
       };
-      // A plain function declaring one parameter more than it was given takes a node-style callback.
-      const wantsCallback = fn.constructor?.name !== 'AsyncFunction' && fn.length === args.length + 1;
       try {
-        const result = wantsCallback
-          ? fn.call(this.client, ...args, (err: unknown, value: unknown) => settle(err, value))
-          : fn.apply(this.client, args);
+        const result = fn.call(this.client, ...args, settle);
+        // Some callback-taking methods also return a promise: whichever answers first wins.
         if (result && typeof result.then === 'function') {
           result.then((value: unknown) => settle(null, value), (err: unknown) => settle(err ?? new Error(`${method} rejected`)));
-        } else if (!wantsCallback) {
-          settle(null, result);
         }
       } catch (err) {
         settle(err);

@@ -233,11 +233,9 @@ class Peer {
 
   private reply(id: number, result: Promise<unknown>, transcode: Transcode | undefined): void {
     this.inflight++;
-    result.finally(() => {
-      if (--this.inflight === 0) this.drained?.();
-    }).catch(() => undefined);
     result.then(
       (value) => {
+        this.settled();
         if (this.transport.isClosed) return;
         if (!transcode) {
           this.transport.send(FrameKind.RESPONSE, 0, id, 0, OK_RESPONSE, EMPTY);
@@ -252,8 +250,15 @@ class Peer {
         }
         this.transport.send(FrameKind.RESPONSE, payload.flags, id, 0, OK_RESPONSE, payload.body);
       },
-      (err) => this.fail(id, err),
+      (err) => {
+        this.settled();
+        this.fail(id, err);
+      },
     );
+  }
+
+  private settled(): void {
+    if (--this.inflight === 0) this.drained?.();
   }
 
   /** An error reply; for a frame that expects none (id 0), a log line. */

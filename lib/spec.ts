@@ -42,12 +42,16 @@ function isLibraryPrototype(proto: object): boolean {
   return proto === Object.prototype || name === 'EventEmitter' || name === 'Base';
 }
 
+export function isAsync(fn: Function): boolean {
+  return fn.constructor?.name === 'AsyncFunction';
+}
+
 export function buildDelegates(Client: DataClientClass, explicit: Map<string, DelegateSpec>, options: ResolvedOptions): Record<string, DelegateSpec> {
   const delegates: Record<string, DelegateSpec> = {};
   if (options.autoGenerate) {
     for (const [name, fn] of ownMethods(Client)) {
       if (SAME_NAME_KINDS.includes(name as DelegateKind)) delegates[name] = { to: name as DelegateKind };
-      else if (fn.constructor?.name === 'AsyncFunction' && name !== 'ready' && name !== 'exportState' && name !== 'importState') delegates[name] = { to: 'invoke' };
+      else if (isAsync(fn) && name !== 'ready' && name !== 'exportState' && name !== 'importState') delegates[name] = { to: 'invoke' };
     }
   }
   for (const [name, spec] of explicit) delegates[name] = spec;
