@@ -1,0 +1,103 @@
+// DataClients come in every shape: sdk-base 4 or 5 (ready through initMethod), a plain
+// EventEmitter, a bare class, with ready() returning a promise or taking a callback, or no ready().
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import { Base as Base5 } from 'sdk-base';
+import { cluster } from '../../lib/index.js';
+
+// cluster-client 3.7.0 depends on sdk-base 4; take that copy rather than the project's 5.
+const requireFromClusterClient = createRequire(createRequire(import.meta.url).resolve('cluster-client'));
+const Base4 = requireFromClusterClient('sdk-base') as new (options?: object) => EventEmitter & { ready(arg?: unknown): unknown };
+
+function initFailure() {
+  return Object.assign(new Error('cannot reach upstream'), { code: 'ERR_UPSTREAM' });
+}
+
+class SdkBase4Client extends Base4 {
+  constructor(readonly options: { fail?: boolean }) {
+    super({ initMethod: 'init' });
+  }
+  async init() {
+    await new Promise((r) => setTimeout(r, 5));
+    if (this.options.fail) throw initFailure();
+  }
+  async hello(name: string) {
+    return `hello ${name} from sdk-base 4`;
+  }
+}
+
+class SdkBase5Client extends Base5 {
+  constructor(readonly config: { fail?: boolean }) {
+    super({ initMethod: 'init' });
+  }
+  async init() {
+    await new Promise((r) => setTimeout(r, 5));
+    if (this.config.fail) throw initFailure();
+  }
+  async hello(name: string) {
+    return `hello ${name} from sdk-base 5`;
+  }
+}
+
+class EmitterClient extends EventEmitter {
+  async hello(name: string) {
+    return `hello ${name} from an EventEmitter`;
+  }
+}
+
+class BareClient {
+  async hello(name: string) {
+    return `hello ${name} from a bare class`;
+  }
+}
+
+class CallbackReadyClient {
+  constructor(private readonly fail = false) {}
+  ready(callback: (err?: Error) => void) {
+    setTimeout(() => callback(this.fail ? initFailure() : undefined), 5);
+  }
+  async hello(name: string) {
+    return `hello ${name} after ready(callback)`;
+  }
+}
+
+let next = 0;
+const options = () => ({ name: `kind-${next++}`, singleMode: true });
+
+describe('DataClient kinds', () => {
+  const cases: Array<[string, () => { hello(name: string): Promise<string>; ready(): Promise<void>; close(): Promise<void> }]> = [
+    ['sdk-base 4 with initMethod', () => cluster(SdkBase4Client, options()).create({})],
+    ['sdk-base 5 with initMethod', () => cluster(SdkBase5Client, options()).create({})],
+    ['a plain EventEmitter without ready()', () => cluster(EmitterClient, options()).create()],
+    ['a bare class without ready()', () => cluster(BareClient, options()).create()],
+    ['a class whose ready() takes a callback', () => cluster(CallbackReadyClient, options()).create()],
+  ];
+  for (const [kind, make] of cases) {
+    it(`serves ${kind}`, async () => {
+      const client = make();
+      try {
+        await client.ready();
+        assert.match(await client.hello('ada'), /^hello ada /);
+      } finally {
+        await client.close();
+      }
+    });
+  }
+
+  const failing: Array<[string, () => { ready(): Promise<void>; close(): Promise<void> }]> = [
+    ['sdk-base 4', () => cluster(SdkBase4Client, options()).create({ fail: true })],
+    ['sdk-base 5', () => cluster(SdkBase5Client, options()).create({ fail: true })],
+    ['ready(callback)', () => cluster(CallbackReadyClient, options()).create(true)],
+  ];
+  for (const [kind, make] of failing) {
+    it(`rejects ready() with the init error of ${kind}`, async () => {
+      const client = make();
+      try {
+        await assert.rejects(client.ready(), (err: any) => err.message === 'cannot reach upstream' && err.code === 'ERR_UPSTREAM');
+      } finally {
+        await client.close();
+      }
+    });
+  }
+});
