@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { FrameDecoder, ProtocolError } from '../../../protocol/index.js';
-import type { Frame, FrameDecoderOptions, FrameKind } from '../../../protocol/index.js';
+import type { Frame, FrameDecoderOptions } from '../../../protocol/index.js';
 
 /** A decoder whose handler records every frame and error. */
 export function collect(options?: FrameDecoderOptions) {
@@ -16,14 +16,8 @@ export function collect(options?: FrameDecoderOptions) {
   return { decoder, frames, errors };
 }
 
-export interface FrameSpec {
-  kind: FrameKind;
-  flags: number;
-  id: number;
-  timeout: number;
-  connection: Buffer;
-  application: Buffer;
-}
+/** A frame as plain data, for comparisons (decoded frames hold views into chunks). */
+export type FrameSpec = Frame;
 
 /** The plain fields of a frame, for deepStrictEqual (Buffers compare by content). */
 export function plain(frame: Frame | FrameSpec): FrameSpec {
