@@ -1,0 +1,46 @@
+// cluster-client 3.7.0 from npm, the library onelink replaces, driven with its documented API.
+import { createRequire } from 'node:module';
+import { RESPONSE_TIMEOUT_MS } from '../config.js';
+import { EchoClient, type TickListener } from '../echo-client.js';
+import { quietLogger, type BenchClient, type Implementation } from './implementation.js';
+
+const require = createRequire(import.meta.url);
+const cluster: (clientClass: unknown, options: Record<string, unknown>) => any = require('cluster-client');
+
+interface ClusterClientApi {
+  readonly isClusterClientLeader: boolean;
+  ready(): Promise<void>;
+  echo<T>(value: T): Promise<T>;
+  hostPid(): Promise<number>;
+  subscribe(registration: { topic: string }, listener: TickListener): void;
+  close(): Promise<void>;
+}
+
+export const clusterClient: Implementation = {
+  name: 'cluster-client',
+  hasFailover: true,
+  // The election decides the role: the parent starts the intended leader first and checks.
+  async connect(port: number): Promise<BenchClient> {
+    const client: ClusterClientApi = cluster(EchoClient, {
+      name: 'bench-echo',
+      port,
+      responseTimeout: RESPONSE_TIMEOUT_MS,
+      logger: quietLogger,
+    })
+      .delegate('echo', 'invoke')
+      .delegate('hostPid', 'invoke')
+      .delegate('subscribe', 'subscribe')
+      .delegate('close', 'close')
+      .create();
+    await client.ready();
+    return {
+      get isLeader() {
+        return client.isClusterClientLeader;
+      },
+      echo: (value) => client.echo(value),
+      hostPid: () => client.hostPid(),
+      subscribe: (topic, listener) => client.subscribe({ topic }, listener),
+      close: () => client.close(),
+    };
+  },
+};
