@@ -345,7 +345,9 @@ export class Agent implements LeaderContext, LinkHandler {
           }
           let link: LeaderLink;
           try {
-            link = await LeaderLink.connect(port, this.transportOptions, this);
+            link = await LeaderLink.connect(port, this.transportOptions, this, (early) => {
+              for (const channel of this.channels.values()) this.openRemote(channel, early);
+            });
           } catch (err) {
             // Bytes that are not onelink, or silence on first contact: the port belongs to another program.
             if (err instanceof HandshakeError && (!afterLoss || !(err instanceof SilentPeerError))) throw new AbortError(err);
@@ -357,7 +359,9 @@ export class Agent implements LeaderContext, LinkHandler {
           }
           this.becomeFollower(link);
         },
-        { retries: Number.POSITIVE_INFINITY, factor: 2, minTimeout: 2, maxTimeout: 500, randomize: true, maxRetryTime: maxWaitTime },
+        // Right after a kill the dead leader's listening socket may outlive its connections for a few
+        // ms: retry every ms or so at first, then back off gently (1 ms × 1.3ⁿ, at most 500 ms).
+        { retries: Number.POSITIVE_INFINITY, factor: 1.3, minTimeout: 1, maxTimeout: 500, randomize: false, maxRetryTime: maxWaitTime },
       );
     } catch (err) {
       if (this.isClosed) return;
@@ -395,9 +399,13 @@ export class Agent implements LeaderContext, LinkHandler {
   }
 
   private becomeFollower(link: LeaderLink): void {
+    this.logger.debug?.(`[onelink] process ${process.pid} follows leader ${link.leaderPid} on 127.0.0.1:${this.options.port}`);
     this.state = 'follower';
     this.link = link;
-    for (const channel of this.channels.values()) this.openRemote(channel, link);
+    // Channels created while the handshake was under way have not been opened on this link yet.
+    for (const channel of this.channels.values()) {
+      if (channel.openingOn !== link) this.openRemote(channel, link);
+    }
   }
 
   onLost(link: LeaderLink, error: Error | undefined): void {
@@ -432,10 +440,12 @@ export class Agent implements LeaderContext, LinkHandler {
   }
 
   private openRemote(channel: LocalChannel, link: LeaderLink): void {
+    channel.openingOn = link;
     const request = encodeConnection([Op.OPEN, channel.name, agreementOf(channel.spec)]);
     link.request(request, 0, EMPTY, 'open', this.options.maxWaitTime + this.options.responseTimeout).then(
       (frame) => {
-        if (this.link !== link || this.channels.get(channel.name) !== channel) return;
+        // The answer may come before becomeFollower() adopted the link: it is opened right behind the handshake.
+        if (link.closed || this.channels.get(channel.name) !== channel) return;
         if (isErrorResponse(frame)) {
           channel.fail(errorFromWire(decodeValue(frame.application)), true);
           return;
@@ -443,6 +453,7 @@ export class Agent implements LeaderContext, LinkHandler {
         this.handoverState.delete(channel.name);
         const route: Route = { kind: 'remote', link };
         this.replay(channel, route);
+        this.logger.debug?.(`[onelink] channel "${channel.name}" open on leader ${link.leaderPid}`);
         channel.open(route);
       },
       (err) => {

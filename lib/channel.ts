@@ -30,6 +30,8 @@ export interface QueuedCall {
 export class LocalChannel {
   readonly members = new Set<ChannelMember>();
   route: Route | null = null;
+  /** The leader link this channel's OPEN was last sent on. */
+  openingOn: LeaderLink | null = null;
   /** Set when the DataClient failed to start (or the channel cannot open): every call fails with it. */
   error: Error | null = null;
   queue: QueuedCall[] = [];

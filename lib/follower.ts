@@ -39,65 +39,77 @@ export interface LinkOptions extends TransportOptions {
   responseTimeout: number;
 }
 
+interface Handshake {
+  resolve(): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
 export class LeaderLink {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private sweepTimer: NodeJS.Timeout | null = null;
+  private handshake: Handshake | null = null;
+  leaderPid = 0;
 
   private constructor(
     private readonly transport: Transport,
     private readonly handler: LinkHandler,
     private readonly options: LinkOptions,
-    readonly leaderPid: number,
+    private readonly port: number,
   ) {
     transport.setHandler({
       onFrame: (frame) => this.receive(frame),
       onClose: (error) => this.lost(error),
     });
-    transport.startHeartbeat();
   }
 
-  /** Connects to whatever holds the port and proves it is a onelink leader of our protocol version. */
-  static connect(port: number, options: LinkOptions, handler: LinkHandler): Promise<LeaderLink> {
+  /**
+   * Connects to whatever holds the port and proves it is a onelink leader of our protocol version.
+   * `early` runs as soon as the TCP connection is up: what it sends (the channel opens) travels right
+   * behind the handshake instead of a round trip later. Should the handshake fail, those requests
+   * fail with LinkLostError.
+   */
+  static connect(port: number, options: LinkOptions, handler: LinkHandler, early?: (link: LeaderLink) => void): Promise<LeaderLink> {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    const link = new LeaderLink(new Transport(socket, { onFrame() {}, onClose() {} }, options), handler, options, port);
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ port, host: '127.0.0.1' });
-      let done = false;
-      const fail = (error: Error) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        transport.destroy();
-        reject(error);
-      };
       const timer = setTimeout(() => {
-        fail(new SilentPeerError(
+        link.failHandshake(new SilentPeerError(
           `127.0.0.1:${port} accepted a connection but did not answer the onelink handshake within ${options.connectTimeout} ms: ` +
             'is another program using this port? Choose another with the `port` option or NODE_CLUSTER_CLIENT_PORT',
           port,
         ));
       }, options.connectTimeout);
-      const transport = new Transport(socket, {
-        onFrame(frame) {
-          if (done) return;
-          try {
-            const hello = parseHello(frame);
-            done = true;
-            clearTimeout(timer);
-            resolve(new LeaderLink(transport, handler, options, hello.pid));
-          } catch (err) {
-            fail(new HandshakeError(`127.0.0.1:${port} is not a onelink leader of this version: ${(err as Error).message}`, port, { cause: err }));
-          }
-        },
-        onClose(error) {
-          if (error instanceof ProtocolError) {
-            fail(new HandshakeError(`127.0.0.1:${port} answered with bytes that are not the onelink protocol: ${error.message}`, port, { cause: error }));
-          } else {
-            fail(error ?? Object.assign(new Error(`127.0.0.1:${port} closed the connection during the handshake`), { code: 'ECONNRESET' }));
-          }
-        },
-      }, options);
-      socket.once('connect', () => socket.write(encodeHello({ pid: process.pid, role: 'follower' })));
+      link.handshake = { resolve: () => resolve(link), reject, timer };
+      socket.once('connect', () => {
+        socket.write(encodeHello({ pid: process.pid, role: 'follower' }));
+        early?.(link);
+      });
     });
+  }
+
+  private completeHandshake(frame: Frame): void {
+    const handshake = this.handshake!;
+    try {
+      this.leaderPid = parseHello(frame).pid;
+    } catch (err) {
+      this.failHandshake(new HandshakeError(`127.0.0.1:${this.port} is not a onelink leader of this version: ${(err as Error).message}`, this.port, { cause: err }));
+      return;
+    }
+    this.handshake = null;
+    clearTimeout(handshake.timer);
+    this.transport.startHeartbeat();
+    handshake.resolve();
+  }
+
+  private failHandshake(error: Error): void {
+    const handshake = this.handshake;
+    if (!handshake) return;
+    this.handshake = null;
+    clearTimeout(handshake.timer);
+    this.transport.destroy();
+    handshake.reject(error);
   }
 
   get closed(): boolean {
@@ -131,6 +143,10 @@ export class LeaderLink {
   }
 
   private receive(frame: Frame): void {
+    if (this.handshake) {
+      this.completeHandshake(frame);
+      return;
+    }
     if (frame.kind === FrameKind.RESPONSE) {
       const pending = this.pending.get(frame.id);
       if (!pending) return; // answered after its deadline: the caller already got a ResponseTimeoutError
@@ -168,6 +184,12 @@ export class LeaderLink {
     const pending = [...this.pending.values()];
     this.pending.clear();
     for (const p of pending) p.reject(new LinkLostError(error));
+    if (this.handshake) {
+      this.failHandshake(error instanceof ProtocolError
+        ? new HandshakeError(`127.0.0.1:${this.port} answered with bytes that are not the onelink protocol: ${error.message}`, this.port, { cause: error })
+        : error ?? Object.assign(new Error(`127.0.0.1:${this.port} closed the connection during the handshake`), { code: 'ECONNRESET' }));
+      return;
+    }
     this.handler.onLost(this, error);
   }
 }

@@ -4,10 +4,10 @@
 import type { Client as MemjsClient } from 'memjs';
 import { OnelinkError } from '../errors.js';
 import type { SessionData, SessionStore } from './contract.js';
-import { InvalidSessionIdError, SessionDecodeError, StoreClosedError, StoreUnavailableError, UnsupportedStoreOperationError } from './errors.js';
+import { InvalidSessionIdError, StoreClosedError, StoreUnavailableError, UnsupportedStoreOperationError } from './errors.js';
 import { MEMCACHED_RELATIVE_EXPIRY_LIMIT_SECONDS, STORE_DEFAULTS, type MemcachedStoreOptions } from './options.js';
 import { loadPeer } from '../peer.js';
-import { createSerializer, type SessionSerializer } from './serializer.js';
+import { createSerializer, decodeSession, type SessionSerializer } from './serializer.js';
 import { assertTtlMs, assertTtlOption, sessionTtlMs } from './ttl.js';
 import { assertSessionId, toPlainSession } from './validate.js';
 
@@ -42,7 +42,7 @@ export class MemcachedStore implements SessionStore {
   async get(sid: string): Promise<SessionData | null> {
     const key = this.key(sid);
     const { value } = await this.run('get a session', () => this.client.get(key));
-    return value === null ? null : this.decode(key, value);
+    return value === null ? null : decodeSession(this.serializer, 'memcached', key, value);
   }
 
   async set(sid: string, session: SessionData, ttlMs?: number): Promise<void> {
@@ -110,17 +110,6 @@ export class MemcachedStore implements SessionStore {
       throw new InvalidSessionIdError(`session key "${key}" is longer than the ${STORE_DEFAULTS.memcachedMaxKeyBytes} bytes Memcached accepts`);
     }
     return key;
-  }
-
-  private decode(key: string, raw: Buffer): SessionData {
-    let value: unknown;
-    try {
-      value = this.serializer.decode(raw);
-    } catch (error) {
-      throw new SessionDecodeError('memcached', key, { cause: error });
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SessionDecodeError('memcached', key);
-    return value as SessionData;
   }
 
   private async run<T>(operation: string, command: () => Promise<T>): Promise<T> {

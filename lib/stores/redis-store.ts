@@ -3,10 +3,10 @@
 import type { Cluster as IORedisCluster, Redis as IORedis } from 'ioredis';
 import { OnelinkError } from '../errors.js';
 import type { SessionData, SessionStore } from './contract.js';
-import { SessionDecodeError, StoreClosedError, StoreOptionsError, StoreUnavailableError } from './errors.js';
+import { StoreClosedError, StoreOptionsError, StoreUnavailableError } from './errors.js';
 import { STORE_DEFAULTS, type RedisStoreOptions } from './options.js';
 import { loadPeer } from '../peer.js';
-import { createSerializer, type SessionSerializer } from './serializer.js';
+import { createSerializer, decodeSession, type SessionSerializer } from './serializer.js';
 import { assertTtlMs, assertTtlOption, sessionTtlMs } from './ttl.js';
 import { assertSessionId, toPlainSession } from './validate.js';
 
@@ -48,7 +48,7 @@ export class RedisStore implements SessionStore {
     assertSessionId(sid);
     const key = this.prefix + sid;
     const raw = await this.run('get a session', () => this.client.getBuffer(key));
-    return raw === null ? null : this.decode(key, raw);
+    return raw === null ? null : decodeSession(this.serializer, 'redis', key, raw);
   }
 
   async set(sid: string, session: SessionData, ttlMs?: number): Promise<void> {
@@ -92,7 +92,7 @@ export class RedisStore implements SessionStore {
       keys.forEach((key, i) => {
         const raw = values[i];
         // A key may expire between SCAN and GET.
-        if (raw) result[key.slice(this.prefix.length)] = this.decode(key, raw);
+        if (raw) result[key.slice(this.prefix.length)] = decodeSession(this.serializer, 'redis', key, raw);
       });
     });
     return result;
@@ -132,17 +132,6 @@ export class RedisStore implements SessionStore {
 
   private get isCluster(): boolean {
     return this.options.cluster !== undefined;
-  }
-
-  private decode(key: string, raw: Buffer): SessionData {
-    let value: unknown;
-    try {
-      value = this.serializer.decode(raw);
-    } catch (error) {
-      throw new SessionDecodeError('redis', key, { cause: error });
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SessionDecodeError('redis', key);
-    return value as SessionData;
   }
 
   private async readMany(node: IORedis, keys: string[]): Promise<Array<Buffer | null>> {

@@ -1,6 +1,7 @@
 // Turns plain session data into the bytes a backend keeps, and back.
 import { Packr } from 'msgpackr';
-import { StoreOptionsError } from './errors.js';
+import { SessionDecodeError, StoreOptionsError } from './errors.js';
+import type { SessionData } from './contract.js';
 import type { SerializerOption } from './options.js';
 
 export interface SessionSerializer {
@@ -31,4 +32,16 @@ export function createSerializer(option: SerializerOption | undefined): SessionS
     };
   }
   throw new StoreOptionsError(`serializer must be 'msgpack', 'json' or an object with stringify() and parse(), got ${String(option)}`);
+}
+
+/** Decodes a stored session; bytes that are not a session object fail with SessionDecodeError naming the key. */
+export function decodeSession(serializer: SessionSerializer, backend: string, key: string, raw: Buffer): SessionData {
+  let value: unknown;
+  try {
+    value = serializer.decode(raw);
+  } catch (error) {
+    throw new SessionDecodeError(backend, key, { cause: error });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SessionDecodeError(backend, key);
+  return value as SessionData;
 }
