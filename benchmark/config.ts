@@ -8,7 +8,7 @@ export interface BenchConfig {
   implementations: readonly ImplementationName[];
   /** 1 leader + 1 follower: sequential echo of a small object, then the payload cases */
   sequential: { calls: number; warmupCalls: number };
-  payload: { kinds: readonly PayloadKind[]; bytes: readonly number[]; durationMs: number; minCalls: number };
+  payload: { kinds: readonly PayloadKind[]; bytes: readonly number[]; warmupMs: number; durationMs: number; minCalls: number };
   /** 1 leader + N followers: throughput, then RSS, then fan-out, on the same processes */
   throughput: { followers: number; inFlight: number; durationMs: number; warmupMs: number };
   fanout: { events: number; intervalMs: number; settleMs: number };
@@ -31,7 +31,8 @@ export const FULL_RUN: BenchConfig = {
   repetitions: 3,
   implementations: IMPLEMENTATION_NAMES,
   sequential: { calls: 20_000, warmupCalls: 500 },
-  payload: { kinds: ['buffer', 'string'], bytes: [64 * KiB, MiB], durationMs: 400, minCalls: 1 },
+  // A fresh loopback connection needs a few hundred ms of large writes before the kernel has grown its buffers.
+  payload: { kinds: ['buffer', 'string'], bytes: [64 * KiB, MiB], warmupMs: 500, durationMs: 600, minCalls: 1 },
   throughput: { followers: 3, inFlight: 64, durationMs: 5_000, warmupMs: 500 },
   fanout: { events: 5_000, intervalMs: 1, settleMs: 2_000 },
   failover: { followers: 3, loopBeforeKillMs: 300, recoveryCapMs: 5_000, pauseAfterFailureMs: 1 },
@@ -43,7 +44,7 @@ export const SMOKE_RUN: BenchConfig = {
   repetitions: 1,
   implementations: IMPLEMENTATION_NAMES,
   sequential: { calls: 200, warmupCalls: 20 },
-  payload: { kinds: ['buffer', 'string'], bytes: [64 * KiB], durationMs: 30, minCalls: 1 },
+  payload: { kinds: ['buffer', 'string'], bytes: [64 * KiB], warmupMs: 10, durationMs: 30, minCalls: 1 },
   throughput: { followers: 3, inFlight: 4, durationMs: 200, warmupMs: 50 },
   fanout: { events: 30, intervalMs: 1, settleMs: 2_000 },
   failover: { followers: 3, loopBeforeKillMs: 100, recoveryCapMs: 5_000, pauseAfterFailureMs: 1 },

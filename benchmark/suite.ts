@@ -100,7 +100,7 @@ async function pairScenarios(fleet: Fleet, config: BenchConfig, metrics: Measure
   for (const kind of config.payload.kinds) {
     for (const bytes of config.payload.bytes) {
       const result = await follower.request<PayloadResult>({
-        type: 'payload', kind, bytes, durationMs: config.payload.durationMs, minCalls: config.payload.minCalls,
+        type: 'payload', kind, bytes, warmupMs: config.payload.warmupMs, durationMs: config.payload.durationMs, minCalls: config.payload.minCalls,
       });
       const mibPerSec = (result.calls * bytes) / MiB / (result.elapsedMs / 1000);
       metrics[payloadKey(kind, bytes)] = mibPerSec;

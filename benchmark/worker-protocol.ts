@@ -6,7 +6,7 @@ import type { SerializedHistogram } from './latency-histogram.js';
 export type Command =
   | { type: 'connect'; implementation: ImplementationName; port: number; role: Role }
   | { type: 'sequential'; calls: number; warmupCalls: number }
-  | { type: 'payload'; kind: PayloadKind; bytes: number; durationMs: number; minCalls: number }
+  | { type: 'payload'; kind: PayloadKind; bytes: number; warmupMs: number; durationMs: number; minCalls: number }
   | { type: 'throughput'; inFlight: number; durationMs: number; warmupMs: number }
   | { type: 'memory' }
   | { type: 'subscribe-ticks'; topic: string }

@@ -41,7 +41,7 @@ async function handle(command: Command): Promise<unknown> {
     case 'sequential':
       return runSequential(connected(), command.calls, command.warmupCalls);
     case 'payload':
-      return runPayload(connected(), command.kind, command.bytes, command.durationMs, command.minCalls);
+      return runPayload(connected(), command.kind, command.bytes, command.warmupMs, command.durationMs, command.minCalls);
     case 'throughput':
       return runThroughput(connected(), command.inFlight, command.durationMs, command.warmupMs);
     case 'memory': {

@@ -40,8 +40,10 @@ export function makePayload(kind: PayloadKind, bytes: number): Buffer | string {
   return random.toString('latin1');
 }
 
-export async function runPayload(client: BenchClient, kind: PayloadKind, bytes: number, durationMs: number, minCalls: number): Promise<PayloadResult> {
+export async function runPayload(client: BenchClient, kind: PayloadKind, bytes: number, warmupMs: number, durationMs: number, minCalls: number): Promise<PayloadResult> {
   const payload = makePayload(kind, bytes);
+  const warmupEnd = monotonicNs() + warmupMs * 1e6;
+  while (monotonicNs() < warmupEnd) await client.echo(payload);
   const start = monotonicNs();
   const deadline = start + durationMs * 1e6;
   let calls = 0;

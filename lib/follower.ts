@@ -83,7 +83,7 @@ export class LeaderLink {
       }, options.connectTimeout);
       link.handshake = { resolve: () => resolve(link), reject, timer };
       socket.once('connect', () => {
-        socket.write(encodeHello({ pid: process.pid, role: 'follower' }));
+        link.transport.sendEncoded(encodeHello({ pid: process.pid, role: 'follower' }));
         early?.(link);
       });
     });

@@ -146,7 +146,7 @@ class Peer {
     }
     clearTimeout(this.handshakeTimer);
     this.handshaken = true;
-    this.transport.socket.write(encodeHello({ pid: process.pid, role: 'leader' }));
+    this.transport.sendEncoded(encodeHello({ pid: process.pid, role: 'leader' }));
     this.transport.startHeartbeat();
   }
 
