@@ -46,7 +46,7 @@ export interface ClusterOptions {
   transcode?: Transcode;
   /** Subscription key of a registration object. Default: a stable JSON string. */
   formatKey?: (reg: unknown) => string;
-  /** Default: console. */
+  /** Default: console for info, warn and error; debug is silent. */
   logger?: Logger;
   /** Delegate every async method and subscribe/unSubscribe/publish/close. Default true. */
   autoGenerate?: boolean;
@@ -59,6 +59,13 @@ export interface ClusterOptions {
 }
 
 export const DEFAULT_PORT = 7777;
+
+/** console, without debug: the election milestones logged at debug level are for whoever asks for them. */
+const defaultLogger: Logger = {
+  info: (...args) => console.info(...args),
+  warn: (...args) => console.warn(...args),
+  error: (...args) => console.error(...args),
+};
 
 export const defaults = {
   maxWaitTime: 30000,
@@ -88,7 +95,7 @@ export function resolveOptions(options: ClusterOptions, className: string): Reso
     singleMode: options.singleMode ?? process.env.NODE_CLUSTER_CLIENT_SINGLE_MODE === '1',
     transcode: defaultTranscode,
     formatKey: stableKey,
-    logger: console,
+    logger: defaultLogger,
     ...definedOnly(options),
     name: options.name ?? className,
     isLeader: options.isLeader,

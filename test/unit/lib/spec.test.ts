@@ -42,6 +42,13 @@ describe('options', () => {
     assert.equal(resolveOptions({ port: 1234, singleMode: false }, 'x').singleMode, false);
   });
 
+  it('logs info, warn and error to the console by default, and keeps debug silent', () => {
+    const logger = resolveOptions({}, 'x').logger;
+    assert.equal(typeof logger.info, 'function');
+    assert.equal(typeof logger.error, 'function');
+    assert.equal(logger.debug, undefined);
+  });
+
   it('ignores options given as undefined', () => {
     assert.equal(resolveOptions({ responseTimeout: undefined }, 'x').responseTimeout, 3000);
   });
