@@ -5,7 +5,7 @@ import pRetry, { AbortError } from 'p-retry';
 import { decodeValue, type Frame } from '../protocol/index.js';
 import { LocalChannel, type ChannelMember, type LocalSubscription, type Route } from './channel.js';
 import { ChannelUnavailableError, ClientClosedError, HandshakeError, LeaderLostError, NoLeaderError, NotLeaderError, OptionsMismatchError } from './errors.js';
-import { isErrorResponse, LeaderLink, LinkLostError, SilentPeerError, type LinkHandler, type LinkOptions } from './follower.js';
+import { isErrorResponse, LeaderLink, LinkLostError, PendingRequest, SilentPeerError, type LinkHandler, type LinkOptions } from './follower.js';
 import { DataClientHost } from './host.js';
 import { Leader, type LeaderContext } from './leader.js';
 import { encodeConnection, EMPTY, errorFromWire, Op } from './messages.js';
@@ -65,6 +65,10 @@ export class Agent implements LeaderContext, LinkHandler {
     } else {
       void this.elect(false);
     }
+  }
+
+  get responseTimeout(): number {
+    return this.options.responseTimeout;
   }
 
   get connectTimeout(): number {
@@ -160,19 +164,18 @@ export class Agent implements LeaderContext, LinkHandler {
       if (route.link.post(channel.connection(op, method), payload.flags, payload.body)) return Promise.resolve(undefined);
       return this.invoke(channel, method, args, idempotent, oneway);
     }
-    return route.link
-      .request(channel.connection(Op.INVOKE, method), payload.flags, payload.body, method, this.options.responseTimeout)
-      .then(
-        (frame) => this.result(frame, transcode),
-        (err) => {
-          if (!(err instanceof LinkLostError)) throw err;
-          if (idempotent) return this.invoke(channel, method, args, idempotent, oneway);
-          throw new LeaderLostError(method, { cause: err.cause });
-        },
-      );
+    const connection = channel.connection(Op.INVOKE, method);
+    return new Promise((resolve, reject) => {
+      route.link.start(connection, payload.flags, payload.body, new RemoteCall(this, channel, method, args, idempotent, resolve, reject));
+    });
   }
 
-  private result(frame: Frame, transcode: ResolvedOptions['transcode']): unknown {
+  /** Re-sends a call whose link was lost; the caller's promise settles with the new attempt. */
+  retry(channel: LocalChannel, method: string, args: unknown[]): Promise<unknown> {
+    return this.invoke(channel, method, args, true, false);
+  }
+
+  result(frame: Frame, transcode: ResolvedOptions['transcode']): unknown {
     if (isErrorResponse(frame)) throw errorFromWire(decodeValue(frame.application));
     return decodePayload(frame, transcode);
   }
@@ -586,6 +589,40 @@ export class Agent implements LeaderContext, LinkHandler {
       await Promise.all(hosts.map((host) => closeHost(host, this.logger)));
     })();
     return this.closing;
+  }
+}
+
+/** One remote call: it settles the caller's promise itself, without a promise chain per call. */
+class RemoteCall extends PendingRequest {
+  constructor(
+    private readonly agent: Agent,
+    private readonly channel: LocalChannel,
+    method: string,
+    private readonly args: unknown[],
+    private readonly idempotent: boolean,
+    private readonly resolve: (value: unknown) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    super(method, agent.responseTimeout);
+  }
+
+  onResponse(frame: Frame): void {
+    try {
+      this.resolve(this.agent.result(frame, this.channel.spec.options.transcode));
+    } catch (err) {
+      this.reject(err);
+    }
+  }
+
+  onFailure(error: Error): void {
+    if (!(error instanceof LinkLostError)) {
+      this.reject(error);
+    } else if (this.idempotent) {
+      // From a microtask: the link reports its pending calls lost before the agent drops its route.
+      queueMicrotask(() => this.resolve(this.agent.retry(this.channel, this.method, this.args)));
+    } else {
+      this.reject(new LeaderLostError(this.method, { cause: error.cause }));
+    }
   }
 }
 

@@ -39,7 +39,7 @@ export class LocalChannel {
   readonly publications = new Map<string, unknown>();
   readonly ready: Promise<void>;
   private settleReady!: (error?: Error) => void;
-  private readonly connections = new Map<string, Buffer>();
+  private readonly connections = { [Op.INVOKE]: new Map<string, Buffer>(), [Op.ONEWAY]: new Map<string, Buffer>() };
 
   constructor(readonly spec: ChannelSpec) {
     this.ready = new Promise<void>((resolve, reject) => {
@@ -60,11 +60,11 @@ export class LocalChannel {
 
   /** The encoded connection object of a call, cached per method: it is the same for every call. */
   connection(op: typeof Op.INVOKE | typeof Op.ONEWAY, method: string): Buffer {
-    const key = `${op}:${method}`;
-    let buffer = this.connections.get(key);
+    const cache = this.connections[op];
+    let buffer = cache.get(method);
     if (!buffer) {
       buffer = encodeConnection([op, this.name, method]);
-      this.connections.set(key, buffer);
+      cache.set(method, buffer);
     }
     return buffer;
   }

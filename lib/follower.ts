@@ -26,12 +26,24 @@ export interface LinkHandler {
   onLost(link: LeaderLink, error: Error | undefined): void;
 }
 
-interface Pending {
-  resolve(frame: Frame): void;
-  reject(error: Error): void;
-  method: string;
-  deadline: number;
-  timeout: number;
+/**
+ * A request waiting for its response. It hears exactly one of: onResponse, or onFailure with a
+ * LinkLostError or a ResponseTimeoutError. The caller's own object is what waits, so that a call
+ * costs no promise and no closures here.
+ */
+export abstract class PendingRequest {
+  /** Set by the link when the request is sent. */
+  deadline = 0;
+  constructor(readonly method: string, readonly timeout: number) {}
+  abstract onResponse(frame: Frame): void;
+  abstract onFailure(error: Error): void;
+}
+
+/** The pending request behind request(): a promise of the response frame. */
+class FrameRequest extends PendingRequest {
+  constructor(method: string, timeout: number, readonly onResponse: (frame: Frame) => void, readonly onFailure: (error: Error) => void) {
+    super(method, timeout);
+  }
 }
 
 export interface LinkOptions extends TransportOptions {
@@ -47,9 +59,11 @@ interface Handshake {
 
 export class LeaderLink {
   private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new Map<number, PendingRequest>();
   private sweepTimer: NodeJS.Timeout | null = null;
   private handshake: Handshake | null = null;
+  private lastConnection: Buffer | null = null;
+  private lastMessage: unknown[] = [];
   leaderPid = 0;
 
   private constructor(
@@ -119,14 +133,20 @@ export class LeaderLink {
   /** Sends a request; resolves with the response frame (status checked by the caller). */
   request(connection: Buffer, flags: number, application: Buffer, method: string, timeout: number): Promise<Frame> {
     return new Promise((resolve, reject) => {
-      const id = this.nextId++;
-      if (!this.transport.send(FrameKind.REQUEST, flags, id, timeout, connection, application)) {
-        reject(new LinkLostError(undefined));
-        return;
-      }
-      this.pending.set(id, { resolve, reject, method, deadline: Date.now() + timeout, timeout });
-      this.armSweep();
+      this.start(connection, flags, application, new FrameRequest(method, timeout, resolve, reject));
     });
+  }
+
+  /** Sends a request; `pending` hears how it ends (a closed link fails it at once). */
+  start(connection: Buffer, flags: number, application: Buffer, pending: PendingRequest): void {
+    const id = this.nextId++;
+    if (!this.transport.send(FrameKind.REQUEST, flags, id, pending.timeout, connection, application)) {
+      pending.onFailure(new LinkLostError(undefined));
+      return;
+    }
+    pending.deadline = Date.now() + pending.timeout;
+    this.pending.set(id, pending);
+    this.armSweep();
   }
 
   /** A request that gets no response (invokeOneway, unSubscribe, close of a channel). */
@@ -151,10 +171,15 @@ export class LeaderLink {
       const pending = this.pending.get(frame.id);
       if (!pending) return; // answered after its deadline: the caller already got a ResponseTimeoutError
       this.pending.delete(frame.id);
-      pending.resolve(frame);
+      pending.onResponse(frame);
       return;
     }
-    const message = decodeConnection(frame.connection);
+    // Pushes of one subscription repeat one connection object: decode it once, not once per value.
+    if (!this.lastConnection || !frame.connection.equals(this.lastConnection)) {
+      this.lastMessage = decodeConnection(frame.connection);
+      this.lastConnection = Buffer.from(frame.connection); // a copy: a view would keep its whole chunk alive
+    }
+    const message = this.lastMessage;
     if (message[0] === Op.PUSH) this.handler.onPush(message[1] as string, message[2] as number, frame);
     else if (message[0] === Op.HANDOVER) this.handler.onHandover(message[1] as string, frame);
   }
@@ -168,7 +193,7 @@ export class LeaderLink {
       for (const [id, pending] of this.pending) {
         if (pending.deadline > now) continue;
         this.pending.delete(id);
-        pending.reject(new ResponseTimeoutError(pending.method, pending.timeout));
+        pending.onFailure(new ResponseTimeoutError(pending.method, pending.timeout));
       }
       if (this.pending.size === 0 && this.sweepTimer) {
         clearInterval(this.sweepTimer);
@@ -183,7 +208,7 @@ export class LeaderLink {
     this.sweepTimer = null;
     const pending = [...this.pending.values()];
     this.pending.clear();
-    for (const p of pending) p.reject(new LinkLostError(error));
+    for (const p of pending) p.onFailure(new LinkLostError(error));
     if (this.handshake) {
       this.failHandshake(error instanceof ProtocolError
         ? new HandshakeError(`127.0.0.1:${this.port} answered with bytes that are not the onelink protocol: ${error.message}`, this.port, { cause: error })
