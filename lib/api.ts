@@ -56,13 +56,14 @@ export class ClusterClientBuilder<C extends DataClientClass> {
 
   create(...args: ConstructorParameters<C>): ClusterClient<InstanceType<C>> {
     const options = resolveOptions(this.options, this.Client.name || 'DataClient');
-    const spec: ChannelSpec = {
-      Client: this.Client,
-      args,
-      overrides: { ...this.overrides },
-      delegates: buildDelegates(this.Client, this.delegates, options),
-      options,
-    };
+    const delegates = buildDelegates(this.Client, this.delegates, options);
+    for (const [name, delegate] of Object.entries(delegates)) {
+      // A delegate named like a member of the cluster client itself (on, emit, ready...) would shadow it.
+      if (name === delegate.to || !(name in ClusterClientImpl.prototype)) continue;
+      if (this.delegates.has(name)) throw new TypeError(`"${name}" cannot be delegated: the cluster client has a member of that name`);
+      delete delegates[name];
+    }
+    const spec: ChannelSpec = { Client: this.Client, args, overrides: { ...this.overrides }, delegates, options };
     return new ClusterClientImpl(spec) as unknown as ClusterClient<InstanceType<C>>;
   }
 }

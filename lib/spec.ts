@@ -15,6 +15,8 @@ export interface ChannelSpec {
 
 const DELEGATE_KINDS: readonly DelegateKind[] = ['invoke', 'invokeOneway', 'subscribe', 'unSubscribe', 'publish', 'close'];
 const SAME_NAME_KINDS: readonly DelegateKind[] = ['subscribe', 'unSubscribe', 'publish', 'close'];
+/** Lifecycle hooks the leader calls itself; `_`-prefixed methods are private by convention (sdk-base's `_close`). */
+const NOT_DELEGATED = ['ready', 'exportState', 'importState'];
 
 export function toDelegateSpec(to: DelegateKind | DelegateSpec | undefined): DelegateSpec {
   const spec = typeof to === 'object' ? { ...to } : { to: to ?? 'invoke' };
@@ -51,7 +53,7 @@ export function buildDelegates(Client: DataClientClass, explicit: Map<string, De
   if (options.autoGenerate) {
     for (const [name, fn] of ownMethods(Client)) {
       if (SAME_NAME_KINDS.includes(name as DelegateKind)) delegates[name] = { to: name as DelegateKind };
-      else if (isAsync(fn) && name !== 'ready' && name !== 'exportState' && name !== 'importState') delegates[name] = { to: 'invoke' };
+      else if (isAsync(fn) && !name.startsWith('_') && !NOT_DELEGATED.includes(name)) delegates[name] = { to: 'invoke' };
     }
   }
   for (const [name, spec] of explicit) delegates[name] = spec;

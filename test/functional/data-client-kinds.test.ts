@@ -28,8 +28,13 @@ class SdkBase4Client extends Base4 {
 }
 
 class SdkBase5Client extends Base5 {
+  static closed = 0;
   constructor(readonly config: { fail?: boolean }) {
     super({ initMethod: 'init' });
+  }
+  // sdk-base's close() calls this; being async and `_`-named it must not become a delegated method.
+  protected async _close() {
+    SdkBase5Client.closed++;
   }
   async init() {
     await new Promise((r) => setTimeout(r, 5));
@@ -84,6 +89,23 @@ describe('DataClient kinds', () => {
       }
     });
   }
+
+  it('closes an sdk-base client through its own _close, which is not delegated', async () => {
+    const before = SdkBase5Client.closed;
+    const client = cluster(SdkBase5Client, options()).create({});
+    await client.ready();
+    await client.close();
+    assert.equal(SdkBase5Client.closed, before + 1);
+    await assert.rejects(client.hello('ada'), (err: any) => err.code === 'ERR_ONELINK_CLIENT_CLOSED');
+  });
+
+  it('refuses to delegate a name the cluster client itself has (on, emit, ready...)', () => {
+    class WithOn {
+      async on() {}
+    }
+    assert.doesNotThrow(() => cluster(WithOn, options()).create().close());
+    assert.throws(() => cluster(WithOn, options()).delegate('on').create(), /"on" cannot be delegated/);
+  });
 
   const failing: Array<[string, () => { ready(): Promise<void>; close(): Promise<void> }]> = [
     ['sdk-base 4', () => cluster(SdkBase4Client, options()).create({ fail: true })],
