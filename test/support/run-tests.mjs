@@ -7,7 +7,9 @@ import { join } from 'node:path';
 const summaryFile = join(process.cwd(), 'coverage', '.summary');
 rmSync(summaryFile, { force: true });
 
-const args = ['c8', 'mocha', ...process.argv.slice(2)];
+// The spec is given here, not in .mocharc.json, so that `npx mocha test/some.test.ts` runs that file alone.
+const specs = process.argv.length > 2 ? process.argv.slice(2) : ['test/**/*.test.ts'];
+const args = ['c8', 'mocha', ...specs];
 const run = spawnSync('npx', args, {
   stdio: 'inherit',
   env: { ...process.env, ONELINK_SUMMARY_FILE: summaryFile },
