@@ -160,9 +160,8 @@ export class Agent implements LeaderContext, LinkHandler {
       return Promise.reject(err);
     }
     if (oneway) {
-      const op = Op.ONEWAY;
-      if (route.link.post(channel.connection(op, method), payload.flags, payload.body)) return Promise.resolve(undefined);
-      return this.invoke(channel, method, args, idempotent, oneway);
+      if (route.link.post(channel.connection(Op.ONEWAY, method), payload.flags, payload.body)) return Promise.resolve(undefined);
+      return this.invoke(channel, method, args, idempotent, oneway); // the link just closed: wait for the next leader
     }
     const connection = channel.connection(Op.INVOKE, method);
     return new Promise((resolve, reject) => {
@@ -291,7 +290,13 @@ export class Agent implements LeaderContext, LinkHandler {
       route.host.subscribe(sub.reg, sub.subscriber).catch(failed);
       return;
     }
-    const payload = encodePayload(sub.reg, channel.spec.options.transcode);
+    let payload;
+    try {
+      payload = encodePayload(sub.reg, channel.spec.options.transcode);
+    } catch (err) {
+      failed(err); // a reg that cannot be encoded must not stop the other replays of this channel
+      return;
+    }
     route.link
       .request(encodeConnection([Op.SUBSCRIBE, channel.name, sub.id]), payload.flags, payload.body, 'subscribe', this.options.responseTimeout)
       .then((frame) => this.result(frame, channel.spec.options.transcode))
@@ -307,7 +312,12 @@ export class Agent implements LeaderContext, LinkHandler {
 
   private routePublication(channel: LocalChannel, route: Route, reg: unknown): Promise<void> {
     if (route.kind === 'local') return route.host.publish(reg);
-    const payload = encodePayload(reg, channel.spec.options.transcode);
+    let payload;
+    try {
+      payload = encodePayload(reg, channel.spec.options.transcode);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return route.link
       .request(encodeConnection([Op.PUBLISH, channel.name]), payload.flags, payload.body, 'publish', this.options.responseTimeout)
       .then((frame) => {
