@@ -166,15 +166,6 @@ export class RegistryClient {
   // --- subscriptions (one per key per machine) -------------------------------------------
 
   async subscribe(reg: RegistrySubscription, listener: Listener<any>): Promise<void> {
-    return this.listenUpstream(reg, listener);
-  }
-
-  async unSubscribe(reg: RegistrySubscription, listener?: Listener<any>): Promise<void> {
-    return this.unlistenUpstream(reg, listener);
-  }
-
-  /** What the facade delegates as onelink's subscribe (under its own name, see registry.ts). */
-  async listenUpstream(reg: RegistrySubscription, listener: Listener<any>): Promise<void> {
     if (reg.channel === 'watch') { this.watchers.add(listener); return; }
     let listeners = this.forwardListeners.get(reg.serverId);
     if (!listeners) {
@@ -185,7 +176,7 @@ export class RegistryClient {
     listeners.add(listener);
   }
 
-  async unlistenUpstream(reg: RegistrySubscription, listener?: Listener<any>): Promise<void> {
+  async unSubscribe(reg: RegistrySubscription, listener?: Listener<any>): Promise<void> {
     if (reg.channel === 'watch') {
       if (listener) this.watchers.delete(listener); else this.watchers.clear();
       return;

@@ -86,9 +86,7 @@ export class Registry {
     let builder = cluster(RegistryClient, { name: 'onelink-registry', ...clusterOptions, autoGenerate: false });
     for (const method of [...READS, ...IDEMPOTENT_WRITES]) builder = builder.delegate(method, { to: 'invoke', idempotent: true });
     for (const method of ONCE) builder = builder.delegate(method, 'invoke');
-    // Subscriptions are delegated under names of their own: the process side then keeps
-    // onelink's built-in subscribe()/unSubscribe(), which fan one upstream subscription out.
-    builder = builder.delegate('report', 'invokeOneway').delegate('listenUpstream', 'subscribe').delegate('unlistenUpstream', 'unSubscribe');
+    builder = builder.delegate('report', 'invokeOneway').delegate('subscribe', 'subscribe').delegate('unSubscribe', 'unSubscribe');
     this.shared = builder.create(registryOptions) as unknown as SharedRegistry;
   }
 
