@@ -39,6 +39,7 @@ export class RedisBackend implements RegistryBackend {
   async start(): Promise<void> {
     const Redis = loadIoredis();
     this.commands = new Redis(this.config.url, { connectionName: 'onelink-registry', ...this.config.options });
+    this.commands.on('error', ignoreConnectionError);
     for (const [name, lua] of Object.entries(SCRIPTS)) this.commands.defineCommand(name, { numberOfKeys: 0, lua });
     await this.commands.ping();
   }
@@ -126,17 +127,24 @@ export class RedisBackend implements RegistryBackend {
     this.subscriber = this.commands.duplicate({ connectionName: 'onelink-registry-sub' });
     const eventsChannel = `${this.ns}events`;
     const forwardPrefix = `${this.ns}forward:`;
+    // Anyone with access to Redis can publish on these channels: a message that is not ours is
+    // dropped with a warning, never thrown out of ioredis's handler (that would crash the leader).
     this.subscriber.on('messageBuffer', (channelBuffer: Buffer, message: Buffer) => {
       const channel = channelBuffer.toString('utf8');
-      if (channel === eventsChannel) {
-        const listener = this.eventListener;
-        if (!listener) return;
-        const parsed = JSON.parse(message.toString('utf8')) as { type: BackendEvent['type']; maintenance: boolean; server: ServerRecord };
-        listener({ type: parsed.type, server: { ...parsed.server, maintenance: parsed.maintenance } });
-      } else if (channel.startsWith(forwardPrefix)) {
-        this.forwardListeners.get(channel.slice(forwardPrefix.length))?.(message);
+      try {
+        if (channel === eventsChannel) {
+          const listener = this.eventListener;
+          if (!listener) return;
+          const parsed = JSON.parse(message.toString('utf8')) as { type: BackendEvent['type']; maintenance: boolean; server: ServerRecord };
+          listener({ type: parsed.type, server: { ...parsed.server, maintenance: parsed.maintenance } });
+        } else if (channel.startsWith(forwardPrefix)) {
+          this.forwardListeners.get(channel.slice(forwardPrefix.length))?.(message);
+        }
+      } catch (err) {
+        console.warn(`[onelink/registry] dropped a message on ${channel} that is not a registry message: ${(err as Error).message}`);
       }
     });
+    this.subscriber.on('error', ignoreConnectionError);
     return this.subscriber;
   }
 }
@@ -152,3 +160,6 @@ function decodeLive(flat: (string | number)[]): ServerRecord[] {
   for (let i = 0; i < flat.length; i += 2) records.push({ ...(JSON.parse(String(flat[i])) as ServerRecord), maintenance: flat[i + 1] === 1 });
   return records;
 }
+
+/** Connection errors reach the commands they affect as rejections; without a listener ioredis prints each reconnect attempt. */
+function ignoreConnectionError(): void {}

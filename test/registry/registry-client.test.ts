@@ -164,6 +164,31 @@ for (const backend of backends) {
       await c.unSubscribe({ channel: 'forward', serverId: 'f2' });
       assert.deepEqual(await c.forwardServer('f2', 'late'), { reached: [], unreached: ['f2'] });
     });
+
+    if (backend.name === 'redis') it('drops messages on its Redis channels that are not its own, and keeps working', async () => {
+      const c = await client();
+      const events = watch(c);
+      const got: ForwardedMessage[] = [];
+      await c.register(record('g1'));
+      await c.subscribe({ channel: 'forward', serverId: 'g1' }, (m: ForwardedMessage) => got.push(m));
+      const ns = c.options.namespace;
+      const warnings: unknown[][] = [];
+      const warn = console.warn;
+      console.warn = (...args: unknown[]) => warnings.push(args);
+      try {
+        // Were either thrown out of ioredis's message handler, this test process would die.
+        assert.equal(await redis!.cli('PUBLISH', `${ns}events`, 'hello'), '1');
+        assert.equal(await redis!.cli('PUBLISH', `${ns}forward:g1`, ''), '1'); // an empty body is no msgpack value
+        await until('both dropped with a warning', () => warnings.length === 2);
+      } finally {
+        console.warn = warn;
+      }
+      assert.match(String(warnings[0][0]), /dropped a message on .*events/);
+      await c.register(record('g2'));
+      await until('later events still delivered', () => events.some((e) => e.server.id === 'g2'));
+      assert.deepEqual(await c.forwardServer('g1', 'after'), { reached: ['g1'], unreached: [] });
+      await until('later messages still delivered', () => got.some((m) => m.message === 'after'));
+    });
   });
 }
 
