@@ -47,6 +47,7 @@ export class RegistryClient {
   private async start(): Promise<void> {
     await this.backend.start();
     await this.backend.onEvent((event) => this.onBackendEvent(event));
+    if (this.closed) return; // closed while starting: no timer may outlive close()
     this.sweepTimer = setInterval(() => void this.sweepAndCheck(), this.options.interval);
     this.sweepTimer.unref();
     await this.sweepAndCheck();
@@ -217,7 +218,9 @@ export class RegistryClient {
     if (this.closed) return;
     try {
       await this.backend.sweep();
-      this.health.reconcile(await this.backend.servers());
+      const servers = await this.backend.servers();
+      // close() may have run during those round trips: starting health checks now would leak them.
+      if (!this.closed) this.health.reconcile(servers);
     } catch {
       // Backend unreachable (e.g. Redis restarting): the next period retries, and the
       // registering processes restore their servers with their next heartbeat.

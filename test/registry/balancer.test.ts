@@ -58,6 +58,15 @@ describe('registry balancer (pure strategies)', () => {
     assert.ok(!picked.slice(0, 10).join(',').includes('large,large,large'), picked.slice(0, 10).join(','));
   });
 
+  it('weighted-round-robin never picks weight 0, and with only weight-0 servers says there is no server, not no capacity', async () => {
+    const b = balancer({ strategy: 'weighted-round-robin', whenFull: 'wait', maxWaitMs: 5000 });
+    const picked = await pickMany(b, [{ id: 'draining', weight: 0, priority: 0 }, { id: 'live', weight: 2, priority: 0 }], 20);
+    assert.deepEqual([...new Set(picked)], ['live']);
+    const started = Date.now();
+    await assert.rejects(b.pick('api', [{ id: 'draining', weight: 0, priority: 0 }]), (err: unknown) => err instanceof NoServerError);
+    assert.ok(Date.now() - started < 1000, 'fails at once instead of waiting for capacity');
+  });
+
   it('least-latency prefers the lowest EWMA and probes servers without reports', async () => {
     const b = balancer({ strategy: 'least-latency' });
     const candidates = servers('fast', 'slow');

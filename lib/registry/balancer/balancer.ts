@@ -61,9 +61,12 @@ export class Balancer {
   /** One synchronous attempt: the chosen server, or undefined when every candidate is full. */
   choose(type: string, candidates: readonly Candidate[], options: PickOptions = {}): Candidate | undefined {
     const exclude = new Set(options.exclude ?? []);
-    const open = candidates.filter((c) => !exclude.has(c.id)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const strategy = this.strategyFor(type);
+    const open = candidates
+      .filter((c) => !exclude.has(c.id) && (strategy.eligible?.(c) ?? true))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     if (open.length === 0) throw new NoServerError(type);
-    const chosen = this.strategyFor(type).pick(open, { key: options.key, stats: this.view, maxConcurrent: this.options.maxConcurrent });
+    const chosen = strategy.pick(open, { key: options.key, stats: this.view, maxConcurrent: this.options.maxConcurrent });
     if (chosen) this.statsOf(chosen.id).inFlight++;
     return chosen;
   }

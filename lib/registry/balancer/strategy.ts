@@ -35,6 +35,8 @@ export type StrategyName =
 
 export interface BalancingStrategy {
   readonly name: StrategyName;
+  /** Servers this strategy never chooses (weight 0 for weighted round-robin); none left means no server, not no capacity. */
+  eligible?(candidate: Candidate): boolean;
   /**
    * Chooses one of `candidates` (sorted by id, never empty), or returns undefined when
    * every candidate is at its concurrency limit.

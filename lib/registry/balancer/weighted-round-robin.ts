@@ -9,8 +9,13 @@ export class WeightedRoundRobinStrategy implements BalancingStrategy {
   readonly name = 'weighted-round-robin' as const;
   private readonly scores = new Map<string, number>();
 
+  /** Weight 0 takes no traffic (a server being drained). */
+  eligible(candidate: Candidate): boolean {
+    return candidate.weight > 0;
+  }
+
   pick(candidates: readonly Candidate[], request: PickRequest): Candidate | undefined {
-    const open = candidates.filter((c) => c.weight > 0 && hasCapacity(c, request));
+    const open = candidates.filter((c) => hasCapacity(c, request));
     if (open.length === 0) return undefined;
     const present = new Set(open.map((c) => c.id));
     for (const id of this.scores.keys()) if (!present.has(id)) this.scores.delete(id);
