@@ -66,6 +66,11 @@ export class RegistryClient {
   async heartbeat(records: ServerRecord[]): Promise<string[]> {
     const restored = await this.backend.heartbeat(records, this.ttl);
     if (restored.length) this.cache = null;
+    // A backend that lost its data (Redis restarted empty) lost the maintenance flags too: the
+    // registering process still knows them, so a server it keeps in maintenance stays there.
+    for (const record of records) {
+      if (record.maintenance && restored.includes(record.id)) await this.backend.setMaintenance(record.id, true);
+    }
     return restored;
   }
 

@@ -165,6 +165,15 @@ for (const backend of backends) {
       assert.deepEqual(await c.forwardServer('f2', 'late'), { reached: [], unreached: ['f2'] });
     });
 
+    if (backend.name === 'redis') it('keeps a server in maintenance when its heartbeat restores it into an emptied Redis', async () => {
+      const c = await client();
+      await c.register(record('m1'));
+      await c.setMaintenance('m1', true);
+      await redis!.cli('FLUSHALL');
+      assert.deepEqual(await c.heartbeat([{ ...record('m1'), maintenance: true }]), ['m1']);
+      assert.equal((await c.server('m1'))?.maintenance, true);
+    });
+
     if (backend.name === 'redis') it('drops messages on its Redis channels that are not its own, and keeps working', async () => {
       const c = await client();
       const events = watch(c);
