@@ -17,6 +17,9 @@ type State = 'electing' | 'leader' | 'follower' | 'failed' | 'closed';
 
 const agents = new Map<string, Agent>();
 
+/** A channel whose DataClient failed to start tries again on use, at most this often. */
+const INIT_RETRY_MS = 1000;
+
 /** The agent of this spec's port (or of single mode), created on first use. */
 export function agentFor(options: ResolvedOptions): Agent {
   const key = options.singleMode ? 'single' : `port:${options.port}`;
@@ -140,10 +143,22 @@ export class Agent implements LeaderContext, LinkHandler {
     }
   }
 
+  /**
+   * A channel whose DataClient could not start (its upstream was down, say) tries again when it is
+   * used, at most once per INIT_RETRY_MS: the call waits for that attempt instead of failing with
+   * the old error, so a process started before its upstream recovers without a restart.
+   */
+  private retryStart(channel: LocalChannel): boolean {
+    if (Date.now() - channel.failedAt < INIT_RETRY_MS || this.channels.get(channel.name) !== channel) return false;
+    channel.error = null;
+    this.attach(channel);
+    return true;
+  }
+
   // ---- calls ----------------------------------------------------------------------------------
 
   invoke(channel: LocalChannel, method: string, args: unknown[], idempotent: boolean, oneway: boolean): Promise<unknown> {
-    if (channel.error) return Promise.reject(channel.error);
+    if (channel.error && !this.retryStart(channel)) return Promise.reject(channel.error);
     if (this.failure) return Promise.reject(this.failure);
     const route = channel.route;
     if (route) return this.send(channel, route, method, args, idempotent, oneway);
@@ -305,7 +320,7 @@ export class Agent implements LeaderContext, LinkHandler {
 
   publish(channel: LocalChannel, reg: unknown): Promise<void> {
     channel.publications.set(channel.spec.options.formatKey(reg), reg);
-    if (channel.error) return Promise.reject(channel.error);
+    if (channel.error && !this.retryStart(channel)) return Promise.reject(channel.error);
     if (channel.route) return this.routePublication(channel, channel.route, reg);
     return this.enqueue(channel, (route) => this.routePublication(channel, route, reg)) as Promise<void>;
   }
@@ -487,8 +502,21 @@ export class Agent implements LeaderContext, LinkHandler {
         this.replay(channel, route);
         channel.open(route);
       },
-      (err) => channel.fail(err, true),
+      (err) => {
+        channel.fail(err, true);
+        this.dropFailedHost(channel.name, entry);
+      },
     );
+  }
+
+  /**
+   * A DataClient whose start failed (its upstream was down, say) is not kept: the clients that
+   * saw the failure keep the error, and a client created later, in any process, tries again.
+   */
+  private dropFailedHost(name: string, entry: HostEntry): void {
+    if (this.hosts.get(name) !== entry) return;
+    this.hosts.delete(name);
+    void closeHost(entry.host, this.logger);
   }
 
   private hostEntry(name: string, spec: ChannelSpec): HostEntry {
@@ -536,7 +564,12 @@ export class Agent implements LeaderContext, LinkHandler {
       channel = this.channels.get(name);
     }
     const entry = existing ?? this.hostEntry(name, channel!.spec);
-    await entry.host.ready;
+    try {
+      await entry.host.ready;
+    } catch (err) {
+      this.dropFailedHost(name, entry);
+      throw err;
+    }
     entry.remoteUsers++;
     return entry.host;
   }

@@ -32,8 +32,10 @@ export class LocalChannel {
   route: Route | null = null;
   /** The leader link this channel's OPEN was last sent on. */
   openingOn: LeaderLink | null = null;
-  /** Set when the DataClient failed to start (or the channel cannot open): every call fails with it. */
+  /** Set when the DataClient failed to start (or the channel cannot open): calls fail with it until a retry succeeds. */
   error: Error | null = null;
+  /** When `error` was set, so that calls retry the start at most once per INIT_RETRY_MS. */
+  failedAt = 0;
   queue: QueuedCall[] = [];
   readonly subscriptions = new Map<number, LocalSubscription>();
   readonly publications = new Map<string, unknown>();
@@ -81,7 +83,10 @@ export class LocalChannel {
   /** The channel cannot serve: fail what waits, and ready() if it has not succeeded yet. */
   fail(error: Error, permanent: boolean): void {
     this.route = null;
-    if (permanent) this.error = error;
+    if (permanent) {
+      this.error = error;
+      this.failedAt = Date.now();
+    }
     this.settleReady(error);
     const queue = this.queue;
     this.queue = [];

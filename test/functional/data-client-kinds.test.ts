@@ -107,6 +107,32 @@ describe('DataClient kinds', () => {
     assert.throws(() => cluster(WithOn, options()).delegate('on').create(), /"on" cannot be delegated/);
   });
 
+  it('retries the start of a DataClient that failed, when it is used again a second later', async () => {
+    class UpstreamLate {
+      static attempts = 0;
+      async ready() {
+        if (++UpstreamLate.attempts < 3) throw Object.assign(new Error('upstream not up yet'), { code: 'ERR_UPSTREAM_DOWN' });
+      }
+      async hello(name: string) {
+        return `hello ${name}, start attempt ${UpstreamLate.attempts}`;
+      }
+    }
+    const client = cluster(UpstreamLate, options()).create();
+    try {
+      await assert.rejects(client.ready(), { code: 'ERR_UPSTREAM_DOWN' });
+      await assert.rejects(client.hello('ada'), { code: 'ERR_UPSTREAM_DOWN' }); // within the retry interval: the old error
+      assert.equal(UpstreamLate.attempts, 1);
+      await new Promise((r) => setTimeout(r, 1100));
+      await assert.rejects(client.hello('ada'), { code: 'ERR_UPSTREAM_DOWN' }); // a second attempt, failing too
+      assert.equal(UpstreamLate.attempts, 2);
+      await new Promise((r) => setTimeout(r, 1100));
+      assert.equal(await client.hello('ada'), 'hello ada, start attempt 3');
+      assert.equal(await client.hello('bob'), 'hello bob, start attempt 3');
+    } finally {
+      await client.close();
+    }
+  });
+
   const failing: Array<[string, () => { ready(): Promise<void>; close(): Promise<void> }]> = [
     ['sdk-base 4', () => cluster(SdkBase4Client, options()).create({ fail: true })],
     ['sdk-base 5', () => cluster(SdkBase5Client, options()).create({ fail: true })],

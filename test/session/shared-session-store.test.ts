@@ -141,3 +141,34 @@ for (const backend of backends) {
     });
   });
 }
+
+describe('SharedSessionStore started before its Redis', () => {
+  const late = new RedisServer();
+  after(() => late.dispose());
+
+  it('fails calls with ERR_ONELINK_STORE_UNAVAILABLE while Redis is down, and serves once it is up, without a restart', async function () {
+    requireBinary(this, 'redis-server');
+    this.timeout(30_000);
+    late.port = await freePort(); // reserved, nothing listens yet
+    const store = new SharedSessionStore({
+      backend: 'redis',
+      redis: { url: late.url },
+      onelink: { port: await freePort(), name: 'session-late-redis', logger: quiet },
+    });
+    const get = promisify(store.get.bind(store));
+    const set = promisify(store.set.bind(store));
+    try {
+      await assert.rejects(store.ready(), { code: 'ERR_ONELINK_STORE_UNAVAILABLE' });
+      await assert.rejects(get('late-sid'), { code: 'ERR_ONELINK_STORE_UNAVAILABLE' });
+      await late.start();
+      let served = false;
+      for (const until = Date.now() + 10_000; !served && Date.now() < until; await sleep(200)) {
+        served = await set('late-sid', { cookie: { originalMaxAge: 60_000 }, user: 'late' } as any).then(() => true, () => false);
+      }
+      assert.ok(served, 'a write succeeded once Redis was up');
+      assert.equal(((await get('late-sid')) as any).user, 'late');
+    } finally {
+      await store.close();
+    }
+  });
+});
