@@ -2,6 +2,13 @@
 import { OnelinkError } from '../errors.js';
 
 /** No live, healthy, non-maintenance server of the type is left to pick from. */
+/** The registry's Redis could not be reached when the leader started it (retried when the registry is used again). */
+export class RegistryUnavailableError extends OnelinkError {
+  constructor(url: string, waitedMs: number, options?: { cause?: unknown }) {
+    super('ERR_ONELINK_REGISTRY_UNAVAILABLE', `the registry's Redis at ${url} did not answer within ${waitedMs} ms`, options);
+  }
+}
+
 export class NoServerError extends OnelinkError {
   constructor(readonly type: string) {
     super('ERR_ONELINK_REGISTRY_NO_SERVER', `no live server of type "${type}" is available (none registered, or all dead, excluded, in maintenance or failing their health check)`);

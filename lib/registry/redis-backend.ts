@@ -1,7 +1,11 @@
 // The shared backend: one command connection and one subscriber connection per machine
 // (both held by the leader), whatever the number of local processes.
 import type { BackendEvent, RegistryBackend } from './backend.js';
+import { RegistryUnavailableError } from './errors.js';
 import { loadIoredis } from './load-ioredis.js';
+
+/** How long the leader waits for the registry's Redis when it starts the registry. */
+const START_TIMEOUT_MS = 5000;
 import { BIND, DEREGISTER, HEARTBEAT, LIVE_SERVERS, REGISTER, SET_MAINTENANCE, SWEEP, UNBIND } from './redis-scripts.js';
 import type { ServerRecord } from './types.js';
 
@@ -41,7 +45,22 @@ export class RedisBackend implements RegistryBackend {
     this.commands = new Redis(this.config.url, { connectionName: 'onelink-registry', ...this.config.options });
     this.commands.on('error', ignoreConnectionError);
     for (const [name, lua] of Object.entries(SCRIPTS)) this.commands.defineCommand(name, { numberOfKeys: 0, lua });
-    await this.commands.ping();
+    // ioredis would retry this PING through 20 reconnects (over a minute) before failing: a registry
+    // whose Redis is down at start fails fast instead, and is started again when next used.
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.commands.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new RegistryUnavailableError(this.config.url, START_TIMEOUT_MS)), START_TIMEOUT_MS);
+        }),
+      ]);
+    } catch (err) {
+      this.commands.disconnect();
+      throw err instanceof RegistryUnavailableError ? err : new RegistryUnavailableError(this.config.url, START_TIMEOUT_MS, { cause: err });
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private run(script: ScriptName, ...args: (string | number)[]): Promise<any> {

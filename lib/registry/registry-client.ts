@@ -40,7 +40,11 @@ export class RegistryClient {
   }
 
   ready(): Promise<void> {
-    this.started ??= this.start();
+    // A start that failed (Redis down) is not remembered: the next ready() tries again.
+    this.started ??= this.start().catch((err) => {
+      this.started = null;
+      throw err;
+    });
     return this.started;
   }
 

@@ -5,7 +5,7 @@ import { toServerRecord } from '../../lib/registry/registration.js';
 import { UnknownServerError } from '../../lib/registry/errors.js';
 import type { RegistryOptions } from '../../lib/registry/options.js';
 import type { ForwardedMessage, ServerRecord, WatchEvent } from '../../lib/registry/types.js';
-import { RedisServer, requireBinary } from '../support/servers.js';
+import { freePort, RedisServer, requireBinary } from '../support/servers.js';
 
 const INTERVAL = 200;
 const LATENCY = 200;
@@ -200,6 +200,29 @@ for (const backend of backends) {
     });
   });
 }
+
+describe('registry client, redis backend down at start', () => {
+  const late = new RedisServer();
+  after(() => late.dispose());
+
+  it('fails ready() with ERR_ONELINK_REGISTRY_UNAVAILABLE within seconds, and starts once Redis is up', async function () {
+    requireBinary(this, 'redis-server');
+    this.timeout(20_000);
+    late.port = await freePort(); // reserved, nothing listens yet
+    const c = new RegistryClient({ backend: 'redis', redis: { url: late.url }, namespace: 'late:' });
+    try {
+      const started = Date.now();
+      await assert.rejects(c.ready(), { code: 'ERR_ONELINK_REGISTRY_UNAVAILABLE' });
+      assert.ok(Date.now() - started < 10_000, 'not after a minute of ioredis retries');
+      await late.start();
+      await c.ready();
+      await c.register(record('late1'));
+      assert.equal((await c.server('late1'))?.id, 'late1');
+    } finally {
+      await c.close();
+    }
+  });
+});
 
 describe('registry client, redis backend shared by two machines', () => {
   let server: RedisServer;
