@@ -70,10 +70,6 @@ export class Agent implements LeaderContext, LinkHandler {
     }
   }
 
-  get responseTimeout(): number {
-    return this.options.responseTimeout;
-  }
-
   get connectTimeout(): number {
     return this.options.connectTimeout;
   }
@@ -96,6 +92,10 @@ export class Agent implements LeaderContext, LinkHandler {
   join(member: ChannelMember, spec: ChannelSpec): LocalChannel {
     if (this.isClosed) throw new ClientClosedError(spec.options.name);
     const name = spec.options.name;
+    if (spec.options.isLeader !== this.options.isLeader) {
+      // Election is per port, so every client on a port in one process must want the same role.
+      throw new OptionsMismatchError(`client "${name}" asks isLeader ${spec.options.isLeader} on port ${this.options.port}, where this process already has a client with isLeader ${this.options.isLeader}`);
+    }
     let channel = this.channels.get(name);
     if (!channel) {
       channel = new LocalChannel(spec);
@@ -223,7 +223,7 @@ export class Agent implements LeaderContext, LinkHandler {
     }
     return new Promise((resolve, reject) => {
       channel.queue.push({
-        deadline: Date.now() + this.options.maxWaitTime,
+        deadline: Date.now() + channel.spec.options.maxWaitTime,
         run: (route) => run(route).then(resolve, reject),
         fail: reject,
       });
@@ -238,7 +238,7 @@ export class Agent implements LeaderContext, LinkHandler {
       const now = Date.now();
       let waiting = 0;
       for (const channel of this.channels.values()) {
-        channel.expire(now, () => new NoLeaderError(`no leader for "${channel.name}" on 127.0.0.1:${this.options.port} within maxWaitTime (${this.options.maxWaitTime} ms)`));
+        channel.expire(now, () => new NoLeaderError(`no leader for "${channel.name}" on 127.0.0.1:${this.options.port} within maxWaitTime (${channel.spec.options.maxWaitTime} ms)`));
         waiting += channel.queue.length;
       }
       if (waiting === 0 && this.expiryTimer) {
@@ -313,7 +313,7 @@ export class Agent implements LeaderContext, LinkHandler {
       return;
     }
     route.link
-      .request(encodeConnection([Op.SUBSCRIBE, channel.name, sub.id]), payload.flags, payload.body, 'subscribe', this.options.responseTimeout)
+      .request(encodeConnection([Op.SUBSCRIBE, channel.name, sub.id]), payload.flags, payload.body, 'subscribe', channel.spec.options.responseTimeout)
       .then((frame) => this.result(frame, channel.spec.options.transcode))
       .catch(failed);
   }
@@ -334,10 +334,15 @@ export class Agent implements LeaderContext, LinkHandler {
       return Promise.reject(err);
     }
     return route.link
-      .request(encodeConnection([Op.PUBLISH, channel.name]), payload.flags, payload.body, 'publish', this.options.responseTimeout)
-      .then((frame) => {
-        this.result(frame, channel.spec.options.transcode);
-      });
+      .request(encodeConnection([Op.PUBLISH, channel.name]), payload.flags, payload.body, 'publish', channel.spec.options.responseTimeout)
+      .then(
+        (frame) => {
+          this.result(frame, channel.spec.options.transcode);
+        },
+        (err) => {
+          throw err instanceof LinkLostError ? new LeaderLostError('publish', { cause: err.cause }) : err;
+        },
+      );
   }
 
   /** After a new leader is found: the subscriptions and publications of this process, again. */
@@ -345,7 +350,7 @@ export class Agent implements LeaderContext, LinkHandler {
     for (const sub of channel.subscriptions.values()) this.routeSubscription(channel, route, sub);
     for (const reg of channel.publications.values()) {
       this.routePublication(channel, route, reg).catch((err) => {
-        if (!(err instanceof LinkLostError)) this.logger.error(`[onelink] publish replay on "${channel.name}" failed:`, err);
+        if (!(err instanceof LeaderLostError)) this.logger.error(`[onelink] publish replay on "${channel.name}" failed:`, err);
       });
     }
   }
@@ -456,7 +461,7 @@ export class Agent implements LeaderContext, LinkHandler {
       this.logger.error(`[onelink] undecodable value for "${name}":`, err);
       return;
     }
-    sub.subscriber.deliver(value);
+    sub.subscriber.deliver(value, 0);
   }
 
   onHandover(name: string, frame: Frame): void {
@@ -470,7 +475,8 @@ export class Agent implements LeaderContext, LinkHandler {
   private openRemote(channel: LocalChannel, link: LeaderLink): void {
     channel.openingOn = link;
     const request = encodeConnection([Op.OPEN, channel.name, agreementOf(channel.spec)]);
-    link.request(request, 0, EMPTY, 'open', this.options.maxWaitTime + this.options.responseTimeout).then(
+    const { maxWaitTime, responseTimeout } = channel.spec.options;
+    link.request(request, 0, EMPTY, 'open', maxWaitTime + responseTimeout).then(
       (frame) => {
         // The answer may come before becomeFollower() adopted the link: it is opened right behind the handshake.
         if (link.closed || this.channels.get(channel.name) !== channel) return;
@@ -486,7 +492,8 @@ export class Agent implements LeaderContext, LinkHandler {
       },
       (err) => {
         if (err instanceof LinkLostError) return; // the next election opens it again
-        channel.fail(err, false);
+        // No answer in time (the leader's DataClient is slow to start): the next use sends the OPEN again.
+        channel.fail(err, true);
       },
     );
   }
@@ -579,13 +586,17 @@ export class Agent implements LeaderContext, LinkHandler {
     return new Promise((resolve, reject) => {
       const waiters = this.hostWaiters.get(name) ?? new Set();
       this.hostWaiters.set(name, waiters);
+      const forget = () => {
+        waiters.delete(wake);
+        if (waiters.size === 0 && this.hostWaiters.get(name) === waiters) this.hostWaiters.delete(name);
+      };
       const wake = () => {
         clearTimeout(timer);
-        waiters.delete(wake);
+        forget();
         resolve();
       };
       const timer = setTimeout(() => {
-        waiters.delete(wake);
+        forget();
         reject(new ChannelUnavailableError(name, waitMs));
       }, waitMs);
       timer.unref();
@@ -623,8 +634,12 @@ export class Agent implements LeaderContext, LinkHandler {
       if (this.leader) {
         const handover = new Map<string, unknown>();
         for (const host of hosts) {
-          const state = host.exportState();
-          if (state !== undefined) handover.set(host.spec.options.name, state);
+          try {
+            const state = host.exportState();
+            if (state !== undefined) handover.set(host.spec.options.name, state);
+          } catch (err) {
+            this.logger.warn(`[onelink] exportState of "${host.spec.options.name}" failed; the next leader starts without it:`, err);
+          }
         }
         await this.leader.close(handover, this.options.responseTimeout);
         this.leader = null;
@@ -646,7 +661,7 @@ class RemoteCall extends PendingRequest {
     private readonly resolve: (value: unknown) => void,
     private readonly reject: (error: unknown) => void,
   ) {
-    super(method, agent.responseTimeout);
+    super(method, channel.spec.options.responseTimeout);
   }
 
   onResponse(frame: Frame): void {

@@ -5,8 +5,11 @@ import { isAsync, type ChannelSpec } from './spec.js';
 
 /** A subscriber anywhere: a listener in this process or a follower's subscription. */
 export interface Subscriber {
-  deliver(value: unknown): void;
+  /** `fanOut` numbers each delivery run: subscribers of one run may share one encoding of the value. */
+  deliver(value: unknown, fanOut: number): void;
 }
+
+let lastFanOut = 0;
 
 interface Subscription {
   reg: unknown;
@@ -110,7 +113,7 @@ export class DataClientHost {
     let sub = this.subscriptions.get(key);
     if (sub) {
       sub.subscribers.push(subscriber);
-      if (sub.hasValue) safeDeliver(subscriber, sub.lastValue, this.spec);
+      if (sub.hasValue) safeDeliver(subscriber, sub.lastValue, ++lastFanOut, this.spec);
       return Promise.resolve();
     }
     const created: Subscription = {
@@ -125,7 +128,11 @@ export class DataClientHost {
     this.subscriptions.set(key, sub);
     const method = this.delegatedAs('subscribe');
     if (!method) return Promise.resolve();
-    return this.callUpstream(method, reg, sub.upstreamListener);
+    return this.callUpstream(method, reg, sub.upstreamListener).catch((err) => {
+      // Without an upstream subscription the key would stay dead for every later subscriber.
+      if (this.subscriptions.get(key) === created) this.subscriptions.delete(key);
+      throw err;
+    });
   }
 
   unsubscribe(reg: unknown, subscriber: Subscriber): void {
@@ -151,11 +158,12 @@ export class DataClientHost {
     sub.lastValue = value;
     const subscribers = sub.subscribers;
     if (subscribers.length === 0) return;
+    const fanOut = ++lastFanOut;
     if (this.spec.options.isBroadcast) {
-      for (const subscriber of subscribers.slice()) safeDeliver(subscriber, value, this.spec);
+      for (const subscriber of subscribers.slice()) safeDeliver(subscriber, value, fanOut, this.spec);
     } else {
       sub.next = (sub.next + 1) % subscribers.length;
-      safeDeliver(subscribers[sub.next], value, this.spec);
+      safeDeliver(subscribers[sub.next], value, fanOut, this.spec);
     }
   }
 
@@ -184,9 +192,9 @@ export class DataClientHost {
   }
 }
 
-function safeDeliver(subscriber: Subscriber, value: unknown, spec: ChannelSpec): void {
+function safeDeliver(subscriber: Subscriber, value: unknown, fanOut: number, spec: ChannelSpec): void {
   try {
-    subscriber.deliver(value);
+    subscriber.deliver(value, fanOut);
   } catch (err) {
     spec.options.logger.error(`[onelink] a subscriber of "${spec.options.name}" threw:`, err);
   }

@@ -173,8 +173,8 @@ class Peer {
         const reg = decodePayload(frame, transcode);
         const push = encodeConnection([Op.PUSH, name, subId]);
         const subscriber: Subscriber = {
-          deliver: (value) => {
-            const payload = encodeShared(value, transcode);
+          deliver: (value, fanOut) => {
+            const payload = encodeShared(value, transcode, fanOut);
             this.transport.send(FrameKind.REQUEST, payload.flags, 0, 0, push, payload.body);
           },
         };
@@ -204,6 +204,11 @@ class Peer {
 
   private async open(name: string, agreement: ChannelAgreement): Promise<void> {
     const host = await this.leader.context.openHost(name);
+    if (this.transport.isClosed) {
+      // The follower went away while its OPEN waited: nobody will release this reference later.
+      this.leader.context.releaseHost(name);
+      return;
+    }
     const problem = disagreement(agreementOf(host.spec), agreement);
     if (problem) {
       this.leader.context.releaseHost(name);
@@ -279,24 +284,17 @@ class Peer {
   }
 }
 
-// A value fanned out to many followers is encoded once: the host delivers it to every subscriber
-// synchronously, so the encoding is reused within that run and forgotten before the value can change.
-let lastValue: unknown = undefined;
+// A value fanned out to many followers is encoded once per fan-out run (not per follower); a
+// later run encodes again, since the DataClient may have changed the same object in between.
+let lastFanOut = -1;
 let lastTranscode: Transcode | undefined = undefined;
 let lastPayload: Payload | null = null;
 
-function encodeShared(value: unknown, transcode: Transcode): Payload {
-  if (lastPayload && value === lastValue && transcode === lastTranscode) return lastPayload;
+function encodeShared(value: unknown, transcode: Transcode, fanOut: number): Payload {
+  if (lastPayload && fanOut === lastFanOut && transcode === lastTranscode) return lastPayload;
   const payload = encodePayload(value, transcode);
-  if (lastPayload === null) queueMicrotask(forgetShared);
-  lastValue = value;
+  lastFanOut = fanOut;
   lastTranscode = transcode;
   lastPayload = payload;
   return payload;
-}
-
-function forgetShared(): void {
-  lastValue = undefined;
-  lastTranscode = undefined;
-  lastPayload = null;
 }

@@ -1,0 +1,107 @@
+// Failures the core recovers from: a failed upstream subscribe, a slow DataClient start seen by a
+// follower, an exportState that throws during a graceful close, a value object changed between pushes.
+import assert from 'node:assert/strict';
+import { cluster, OptionsMismatchError } from '../../lib/index.js';
+import { freePort } from '../support/servers.js';
+import { killAll, leaderOf, WorkerProcess, type ReadyResult } from '../support/processes.js';
+import { portIsFree } from './helpers.js';
+
+const quiet = { info() {}, warn() {}, error() {} };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('recovery', () => {
+  it('subscribes upstream again for the next subscriber when the first upstream subscribe failed', async () => {
+    class FlakyFeed {
+      static upstreamCalls = 0;
+      listener: ((value: unknown) => void) | null = null;
+      async subscribe(_reg: { key: string }, listener: (value: unknown) => void) {
+        if (++FlakyFeed.upstreamCalls === 1) throw new Error('upstream refused the subscription');
+        this.listener = listener;
+      }
+      async push(value: unknown) {
+        this.listener?.(value);
+      }
+    }
+    const client = cluster(FlakyFeed, { name: 'flaky-feed', singleMode: true, logger: quiet }).create();
+    try {
+      await client.ready();
+      const got: unknown[] = [];
+      client.subscribe({ key: 'k' }, () => undefined); // its upstream subscribe fails
+      await sleep(20);
+      client.subscribe({ key: 'k' }, (value) => got.push(value));
+      await sleep(20);
+      assert.equal(FlakyFeed.upstreamCalls, 2);
+      await client.push('after');
+      assert.deepEqual(got, ['after']);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('refuses a second client on the same port that wants another isLeader', async () => {
+    const port = await freePort();
+    class Plain {
+      async x() {}
+    }
+    const first = cluster(Plain, { name: 'first', port, logger: quiet }).create();
+    try {
+      await first.ready();
+      assert.throws(() => cluster(Plain, { name: 'second', port, isLeader: false, logger: quiet }).create(), OptionsMismatchError);
+    } finally {
+      await first.close();
+    }
+  });
+
+  it('releases the port on close even when exportState throws', async () => {
+    const port = await freePort();
+    class BadExport {
+      async x() {}
+      exportState(): unknown {
+        throw new Error('cannot export');
+      }
+      importState() {}
+    }
+    const client = cluster(BadExport, { name: 'bad-export', port, logger: quiet }).create();
+    await client.ready();
+    assert.equal(await portIsFree(port), false);
+    await client.close();
+    assert.equal(await portIsFree(port), true);
+  });
+
+  describe('with real processes', () => {
+    let workers: WorkerProcess[] = [];
+    afterEach(() => killAll(workers));
+
+    it('a follower whose OPEN timed out while the DataClient was starting opens it again on the next call', async () => {
+      const port = await freePort();
+      const leader = await WorkerProcess.start({ port, clientOptions: { initDelayMs: 2500 } });
+      workers.push(leader);
+      await sleep(300); // the leader holds the port before the follower starts
+      const follower = await WorkerProcess.start({ port, options: { maxWaitTime: 500, responseTimeout: 500 } });
+      workers.push(follower);
+      const ready: ReadyResult = await follower.ready;
+      assert.equal(ready.ok, false);
+      assert.equal(ready.error?.code, 'ERR_ONELINK_RESPONSE_TIMEOUT');
+      assert.equal((await leader.ready).ok, true);
+      let servedBy: number | undefined;
+      for (const until = Date.now() + 8000; servedBy === undefined && Date.now() < until; await sleep(300)) {
+        servedBy = await follower.invoke<number>('pid').catch(() => undefined);
+      }
+      assert.equal(servedBy, leader.pid);
+    });
+
+    it('sends followers each push of an object as it was then, even when it changes in between', async () => {
+      const port = await freePort();
+      workers = [await WorkerProcess.start({ port })];
+      await workers[0].ready;
+      workers.push(await WorkerProcess.start({ port }));
+      await workers[1].ready;
+      const leader = await leaderOf(workers);
+      const follower = workers.find((w) => w !== leader)!;
+      await follower.call('subscribe', { reg: { key: 'mutated' }, tag: 'm' });
+      await sleep(100);
+      await leader.invoke('triggerMutated', 'mutated');
+      assert.deepEqual(await follower.waitForValues('m', 2), [{ v: 1 }, { v: 2 }]);
+    });
+  });
+});
