@@ -61,7 +61,6 @@ export class Agent implements LeaderContext, LinkHandler {
       heartbeatMaxMisses: options.heartbeatMaxMisses,
       isCheckHeartbeat: options.isCheckHeartbeat,
       connectTimeout: options.connectTimeout,
-      responseTimeout: options.responseTimeout,
     };
     if (options.singleMode) {
       this.state = 'leader';

@@ -48,7 +48,6 @@ class FrameRequest extends PendingRequest {
 
 export interface LinkOptions extends TransportOptions {
   connectTimeout: number;
-  responseTimeout: number;
 }
 
 interface Handshake {
@@ -61,6 +60,7 @@ export class LeaderLink {
   private nextId = 1;
   private readonly pending = new Map<number, PendingRequest>();
   private sweepTimer: NodeJS.Timeout | null = null;
+  private sweepPeriod = 0;
   private handshake: Handshake | null = null;
   private lastConnection: Buffer | null = null;
   private lastMessage: unknown[] = [];
@@ -69,7 +69,6 @@ export class LeaderLink {
   private constructor(
     private readonly transport: Transport,
     private readonly handler: LinkHandler,
-    private readonly options: LinkOptions,
     private readonly port: number,
   ) {
     transport.setHandler({
@@ -86,7 +85,7 @@ export class LeaderLink {
    */
   static connect(port: number, options: LinkOptions, handler: LinkHandler, early?: (link: LeaderLink) => void): Promise<LeaderLink> {
     const socket = net.connect({ port, host: '127.0.0.1' });
-    const link = new LeaderLink(new Transport(socket, { onFrame() {}, onClose() {} }, options), handler, options, port);
+    const link = new LeaderLink(new Transport(socket, { onFrame() {}, onClose() {} }, options), handler, port);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         link.failHandshake(new SilentPeerError(
@@ -146,7 +145,7 @@ export class LeaderLink {
     }
     pending.deadline = Date.now() + pending.timeout;
     this.pending.set(id, pending);
-    this.armSweep();
+    this.armSweep(pending.timeout);
   }
 
   /** A request that gets no response (invokeOneway, unSubscribe, close of a channel). */
@@ -185,9 +184,12 @@ export class LeaderLink {
   }
 
   // One timer sweeps every deadline rather than a timer per call: calls are many, timeouts rare.
-  private armSweep(): void {
-    if (this.sweepTimer) return;
-    const period = Math.min(1000, Math.max(10, Math.floor(this.options.responseTimeout / 10)));
+  // It ticks at a tenth of the shortest timeout in flight, since clients of one link may differ.
+  private armSweep(timeout: number): void {
+    const period = Math.min(1000, Math.max(10, Math.floor(timeout / 10)));
+    if (this.sweepTimer && period >= this.sweepPeriod) return;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepPeriod = period;
     this.sweepTimer = setInterval(() => {
       const now = Date.now();
       for (const [id, pending] of this.pending) {

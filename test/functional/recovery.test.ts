@@ -90,6 +90,23 @@ describe('recovery', () => {
       assert.equal(servedBy, leader.pid);
     });
 
+    it('times a call out after its own client\'s responseTimeout, shorter than that of the port\'s first client', async () => {
+      const port = await freePort();
+      const leader = await WorkerProcess.start({ port });
+      workers.push(leader);
+      await leader.ready;
+      await leader.call('client', { op: 'create', config: { id: 'short', port, name: 'short-channel' } });
+      const follower = await WorkerProcess.start({ port, options: { responseTimeout: 30_000 } });
+      workers.push(follower);
+      await follower.ready;
+      await follower.call('client', { op: 'create', config: { id: 'short', port, name: 'short-channel', options: { responseTimeout: 200 } } });
+      const started = Date.now();
+      await assert.rejects(follower.call('client', { op: 'invoke', client: 'short', method: 'slow', args: [3000] }), { code: 'ERR_ONELINK_RESPONSE_TIMEOUT' });
+      const elapsed = Date.now() - started;
+      // A sweep timed for the 30 s client would only notice after about a second.
+      assert.ok(elapsed < 800, `timed out after ${elapsed} ms`);
+    });
+
     it('sends followers each push of an object as it was then, even when it changes in between', async () => {
       const port = await freePort();
       workers = [await WorkerProcess.start({ port })];
