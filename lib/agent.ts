@@ -183,11 +183,6 @@ export class Agent implements LeaderContext, LinkHandler {
     });
   }
 
-  /** Re-sends a call whose link was lost; the caller's promise settles with the new attempt. */
-  retry(channel: LocalChannel, method: string, args: unknown[]): Promise<unknown> {
-    return this.invoke(channel, method, args, true, false);
-  }
-
   result(frame: Frame, transcode: ResolvedOptions['transcode']): unknown {
     if (isErrorResponse(frame)) throw errorFromWire(decodeValue(frame.application));
     return decodePayload(frame, transcode);
@@ -676,7 +671,7 @@ class RemoteCall extends PendingRequest {
       this.reject(error);
     } else if (this.idempotent) {
       // From a microtask: the link reports its pending calls lost before the agent drops its route.
-      queueMicrotask(() => this.resolve(this.agent.retry(this.channel, this.method, this.args)));
+      queueMicrotask(() => this.resolve(this.agent.invoke(this.channel, this.method, this.args, true, false)));
     } else {
       this.reject(new LeaderLostError(this.method, { cause: error.cause }));
     }

@@ -80,8 +80,7 @@ export class DataClientHost {
     // A plain function declaring one parameter more than it was given takes a node-style callback.
     if (!isAsync(fn) && fn.length === args.length + 1) return this.invokeWithCallback(fn, method, args);
     try {
-      const result = fn.apply(this.client, args);
-      return result instanceof Promise ? result : Promise.resolve(result);
+      return Promise.resolve(fn.apply(this.client, args));
     } catch (err) {
       return Promise.reject(err);
     }

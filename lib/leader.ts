@@ -37,10 +37,6 @@ export class Leader {
     server.on('error', (err) => context.logger.error('[onelink] leader server error:', err));
   }
 
-  get followerCount(): number {
-    return this.peers.size;
-  }
-
   forget(peer: Peer): void {
     this.peers.delete(peer);
   }
