@@ -17,6 +17,9 @@ type State = 'electing' | 'leader' | 'follower' | 'failed' | 'closed';
 
 const agents = new Map<string, Agent>();
 
+/** Immediate listen-then-connect rounds per election attempt when the port refuses or resets (see elect). */
+const RACE_ROUNDS = 3;
+
 /** A channel whose DataClient failed to start tries again on use, at most this often. */
 const INIT_RETRY_MS = 1000;
 
@@ -353,38 +356,20 @@ export class Agent implements LeaderContext, LinkHandler {
 
   private async elect(afterLoss: boolean): Promise<void> {
     this.state = 'electing';
-    const { port, isLeader, maxWaitTime } = this.options;
+    const { port, maxWaitTime } = this.options;
     try {
       await pRetry(
         async () => {
-          if (this.isClosed) throw new AbortError(new ClientClosedError(this.key));
-          if (isLeader !== false) {
-            const server = await listenExclusive(port);
-            if (this.isClosed) {
-              server?.close();
-              throw new AbortError(new ClientClosedError(this.key));
-            }
-            if (server) {
-              this.becomeLeader(server);
+          // A dying leader's listening socket can make listen() fail and then refuse or reset the
+          // connection a moment later: a few immediate rounds cross that window without a backoff.
+          for (let round = 1; ; round++) {
+            try {
+              await this.contend(afterLoss);
               return;
+            } catch (err) {
+              if (round >= RACE_ROUNDS || !isRefusal(err)) throw err;
             }
-            if (isLeader === true) throw new AbortError(new NotLeaderError(port));
           }
-          let link: LeaderLink;
-          try {
-            link = await LeaderLink.connect(port, this.transportOptions, this, (early) => {
-              for (const channel of this.channels.values()) this.openRemote(channel, early);
-            });
-          } catch (err) {
-            // Bytes that are not onelink, or silence on first contact: the port belongs to another program.
-            if (err instanceof HandshakeError && (!afterLoss || !(err instanceof SilentPeerError))) throw new AbortError(err);
-            throw err;
-          }
-          if (this.isClosed) {
-            link.destroy();
-            throw new AbortError(new ClientClosedError(this.key));
-          }
-          this.becomeFollower(link);
         },
         // Right after a kill the dead leader's listening socket may outlive its connections for a few
         // ms: retry every ms or so at first, then back off gently (1 ms × 1.3ⁿ, at most 500 ms).
@@ -399,6 +384,39 @@ export class Agent implements LeaderContext, LinkHandler {
         : new NoLeaderError(`no leader could be elected or reached on 127.0.0.1:${port} within maxWaitTime (${maxWaitTime} ms): ${(err as Error).message}`, { cause: err });
       this.failElection(error as Error);
     }
+  }
+
+  /** One round of the election: take the port, or connect to whoever holds it. */
+  private async contend(afterLoss: boolean): Promise<void> {
+    const { port, isLeader } = this.options;
+    if (this.isClosed) throw new AbortError(new ClientClosedError(this.key));
+    if (isLeader !== false) {
+      const server = await listenExclusive(port);
+      if (this.isClosed) {
+        server?.close();
+        throw new AbortError(new ClientClosedError(this.key));
+      }
+      if (server) {
+        this.becomeLeader(server);
+        return;
+      }
+      if (isLeader === true) throw new AbortError(new NotLeaderError(port));
+    }
+    let link: LeaderLink;
+    try {
+      link = await LeaderLink.connect(port, this.transportOptions, this, (early) => {
+        for (const channel of this.channels.values()) this.openRemote(channel, early);
+      });
+    } catch (err) {
+      // Bytes that are not onelink, or silence on first contact: the port belongs to another program.
+      if (err instanceof HandshakeError && (!afterLoss || !(err instanceof SilentPeerError))) throw new AbortError(err);
+      throw err;
+    }
+    if (this.isClosed) {
+      link.destroy();
+      throw new AbortError(new ClientClosedError(this.key));
+    }
+    this.becomeFollower(link);
   }
 
   private failElection(error: Error): void {
@@ -684,6 +702,12 @@ async function closeHost(host: DataClientHost, logger: ResolvedOptions['logger']
   } catch (err) {
     logger.warn(`[onelink] closing DataClient "${host.spec.options.name}" failed:`, err);
   }
+}
+
+/** Nothing listens on the port any more, or what listened is closing: worth trying to take it at once. */
+function isRefusal(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'ECONNREFUSED' || code === 'ECONNRESET';
 }
 
 /** Resolves with the server if this process won the port, null if another process holds it. */
