@@ -3,9 +3,14 @@ import { IMPLEMENTATION_NAMES, type ImplementationName } from './impl/implementa
 
 export type PayloadKind = 'buffer' | 'string';
 
+/** The groups of scenarios, each on its own fresh processes: pair (sequential, payload), fleet (throughput, RSS, fan-out), failover. */
+export const SCENARIO_GROUPS = ['pair', 'fleet', 'failover'] as const;
+export type ScenarioGroup = (typeof SCENARIO_GROUPS)[number];
+
 export interface BenchConfig {
   repetitions: number;
   implementations: readonly ImplementationName[];
+  scenarios: readonly ScenarioGroup[];
   /** 1 leader + 1 follower: sequential echo of a small object, then the payload cases */
   sequential: { calls: number; warmupCalls: number };
   payload: { kinds: readonly PayloadKind[]; bytes: readonly number[]; warmupMs: number; durationMs: number; minCalls: number };
@@ -30,6 +35,7 @@ export const MiB = 1024 * KiB;
 export const FULL_RUN: BenchConfig = {
   repetitions: 3,
   implementations: IMPLEMENTATION_NAMES,
+  scenarios: SCENARIO_GROUPS,
   sequential: { calls: 20_000, warmupCalls: 500 },
   // A fresh loopback connection needs a few hundred ms of large writes before the kernel has grown its buffers.
   payload: { kinds: ['buffer', 'string'], bytes: [64 * KiB, MiB], warmupMs: 500, durationMs: 600, minCalls: 1 },
@@ -43,6 +49,7 @@ export const FULL_RUN: BenchConfig = {
 export const SMOKE_RUN: BenchConfig = {
   repetitions: 1,
   implementations: IMPLEMENTATION_NAMES,
+  scenarios: SCENARIO_GROUPS,
   sequential: { calls: 200, warmupCalls: 20 },
   payload: { kinds: ['buffer', 'string'], bytes: [64 * KiB], warmupMs: 10, durationMs: 30, minCalls: 1 },
   throughput: { followers: 3, inFlight: 4, durationMs: 200, warmupMs: 50 },

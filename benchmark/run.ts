@@ -1,6 +1,9 @@
 // `npm run bench`: the whole suite, one table. Options:
 //   --only=onelink,raw     implementations to run (default: all three)
 //   --reps=N               repetitions (default 3)
+//   --scenarios=pair,fleet,failover
+//                          groups of scenarios to run (default: all): pair = sequential + payload,
+//                          fleet = throughput + RSS + fan-out, failover
 //   --smoke                tiny sizes, as the smoke test runs them
 //   --profile[=impl]       write V8 CPU profiles of the workers (of one implementation) to benchmark/results/profiles/
 //   --no-write             print the table without writing benchmark/results/
@@ -8,7 +11,7 @@
 // run (all implementations, full sizes).
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FULL_RUN, SMOKE_RUN, type BenchConfig } from './config.js';
+import { FULL_RUN, SCENARIO_GROUPS, SMOKE_RUN, type BenchConfig, type ScenarioGroup } from './config.js';
 import { IMPLEMENTATION_NAMES, type ImplementationName } from './impl/implementation.js';
 import { machineInfo, renderTable, summarizeAll, writeResults } from './report.js';
 import { runSuite } from './suite.js';
@@ -26,6 +29,7 @@ function parseArguments(argv: string[]): RunArguments {
   let smoke = false;
   let implementations: readonly ImplementationName[] = IMPLEMENTATION_NAMES;
   let repetitions: number | undefined;
+  let scenarios: readonly ScenarioGroup[] = SCENARIO_GROUPS;
   let profile: ImplementationName | 'all' | undefined;
   let write = true;
   for (const argument of argv) {
@@ -39,6 +43,12 @@ function parseArguments(argv: string[]): RunArguments {
       }
       // keep the canonical order, so that columns and interleaving do not depend on the command line
       implementations = IMPLEMENTATION_NAMES.filter((name) => names.includes(name));
+    } else if (flag === '--scenarios' && value) {
+      const names = value.split(',');
+      for (const name of names) {
+        if (!(SCENARIO_GROUPS as readonly string[]).includes(name)) throw new Error(`unknown scenario group "${name}" (${SCENARIO_GROUPS.join(', ')})`);
+      }
+      scenarios = SCENARIO_GROUPS.filter((name) => names.includes(name));
     } else if (flag === '--reps' && value && Number.isInteger(Number(value)) && Number(value) >= 1) {
       repetitions = Number(value);
     } else if (flag === '--profile') {
@@ -51,8 +61,8 @@ function parseArguments(argv: string[]): RunArguments {
     }
   }
   const base = smoke ? SMOKE_RUN : FULL_RUN;
-  const config: BenchConfig = { ...base, implementations, repetitions: repetitions ?? base.repetitions };
-  const complete = !smoke && implementations.length === IMPLEMENTATION_NAMES.length;
+  const config: BenchConfig = { ...base, implementations, scenarios, repetitions: repetitions ?? base.repetitions };
+  const complete = !smoke && implementations.length === IMPLEMENTATION_NAMES.length && scenarios.length === SCENARIO_GROUPS.length;
   return { config, complete, profile, write };
 }
 

@@ -3,7 +3,7 @@
 import net from 'node:net';
 import { freePort } from '../test/support/servers.js';
 import { monotonicNs } from './clock.js';
-import { MiB, type BenchConfig } from './config.js';
+import { MiB, type BenchConfig, type ScenarioGroup } from './config.js';
 import { loadImplementation, type ImplementationName, type Role } from './impl/implementation.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import { payloadKey, sizeLabel } from './metrics.js';
@@ -239,15 +239,16 @@ export async function runSuite(options: SuiteOptions): Promise<RepetitionResult[
       const elapsed = `${Math.round((Date.now() - startedAt) / 1000)}s`.padStart(4);
       return `[${repetition}/${config.repetitions} ${elapsed}] ${name.padEnd(14)} `;
     };
-    for (const implementation of implementations) {
+    const runs = (group: ScenarioGroup): boolean => config.scenarios.includes(group);
+    for (const implementation of runs('pair') ? implementations : []) {
       const { metrics } = resultFor(implementation.name, repetition);
       await withFleet(implementation.name, 1, workerOptions(implementation.name), (fleet) => pairScenarios(fleet, config, metrics, (line) => progress(prefix(implementation.name) + line)));
     }
-    for (const implementation of implementations) {
+    for (const implementation of runs('fleet') ? implementations : []) {
       const { metrics, details } = resultFor(implementation.name, repetition);
       await withFleet(implementation.name, config.throughput.followers, workerOptions(implementation.name), (fleet) => fleetScenarios(fleet, config, metrics, details, (line) => progress(prefix(implementation.name) + line)));
     }
-    for (const implementation of implementations) {
+    for (const implementation of runs('failover') ? implementations : []) {
       const { metrics } = resultFor(implementation.name, repetition);
       if (!implementation.hasFailover) {
         metrics['failover.slowestMs'] = null;
