@@ -25,11 +25,17 @@ export interface ClusterClientBase extends EventEmitter {
 
 type ReservedKey = keyof ClusterClientBase | 'options' | 'await' | 'readyOrTimeout' | 'localStorage' | 'isClosed';
 
-/** Every method of the DataClient keeps its parameters and returns a Promise of its awaited result. */
+/**
+ * Every method of the DataClient keeps its parameters and returns a Promise of its awaited result.
+ * A method that already returns a Promise keeps its own signature as written, so that its type
+ * parameters and overloads survive (`infer` would erase them).
+ */
 export type Promisified<T> = {
-  [K in keyof T as K extends ReservedKey ? never : T[K] extends AnyFunction ? K : never]: T[K] extends (...args: infer A) => infer R
-    ? (...args: A) => Promise<Awaited<R>>
-    : never;
+  [K in keyof T as K extends ReservedKey ? never : T[K] extends AnyFunction ? K : never]: T[K] extends (...args: any[]) => Promise<any>
+    ? T[K]
+    : T[K] extends (...args: infer A) => infer R
+      ? (...args: A) => Promise<Awaited<R>>
+      : never;
 };
 
 export type ClusterClient<T> = Promisified<T> & ClusterClientBase;

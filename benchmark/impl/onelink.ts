@@ -20,8 +20,7 @@ export const onelink: Implementation = {
       get isLeader() {
         return client.isClusterClientLeader;
       },
-      // the generic signature does not survive the Promisified mapping
-      echo: <T>(value: T) => client.echo(value) as Promise<T>,
+      echo: (value) => client.echo(value),
       hostPid: () => client.hostPid(),
       subscribe: (topic, listener) => client.subscribe({ topic }, listener),
       close: () => client.close(),

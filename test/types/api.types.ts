@@ -29,6 +29,17 @@ export class ProfileClient extends EventEmitter {
     return key.length > 3 ? key : Promise.resolve(key);
   }
 
+  /** Generic and overloaded methods: their type parameters and overloads must survive. */
+  async echo<V>(value: V): Promise<V> {
+    return value;
+  }
+
+  lookup(id: number): Promise<Profile>;
+  lookup(ids: number[]): Promise<Profile[]>;
+  async lookup(idOrIds: number | number[]): Promise<Profile | Profile[]> {
+    return Array.isArray(idOrIds) ? idOrIds.map((id) => ({ id, tags: [] })) : { id: idOrIds, tags: [] };
+  }
+
   sum(a: number, b: number): number {
     return a + b;
   }
@@ -58,6 +69,12 @@ export function checkProfileClient(): void {
   assertType<Equal<typeof client.maybeCached, (key: string) => Promise<string>>>();
   assertType<Equal<typeof client.sum, (a: number, b: number) => Promise<number>>>();
   assertType<Equal<typeof client.log, (line: string) => Promise<void>>>();
+  const _echoed = client.echo({ deep: [1, 'two'] as const });
+  assertType<Equal<typeof _echoed, Promise<{ deep: readonly [1, 'two'] }>>>();
+  const _one = client.lookup(1);
+  const _many = client.lookup([1, 2]);
+  assertType<Equal<typeof _one, Promise<Profile>>>();
+  assertType<Equal<typeof _many, Promise<Profile[]>>>();
   const _readied = client.ready();
   assertType<Equal<typeof _readied, Promise<void>>>();
   assertType<Equal<typeof client.isClusterClientLeader, boolean>>();
@@ -65,6 +82,8 @@ export function checkProfileClient(): void {
 
   // @ts-expect-error: a string where the method takes a number
   void client.get('42');
+  // @ts-expect-error: no overload takes a string
+  void client.lookup('1');
   // @ts-expect-error: a missing argument
   void client.sum(1);
   // @ts-expect-error: an argument too many
