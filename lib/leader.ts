@@ -64,6 +64,8 @@ class Peer {
   private readonly handshakeTimer: NodeJS.Timeout;
   /** Channels this follower opened. */
   private readonly channels = new Map<string, DataClientHost>();
+  /** Per channel name: OPENs still waiting for the DataClient, and CLOSEs that arrived meanwhile. */
+  private readonly opening = new Map<string, { pending: number; closed: number }>();
   private readonly subscriptions = new Map<number, { host: DataClientHost; reg: unknown; subscriber: Subscriber }>();
   /** Requests being served, so that a graceful close answers them first. */
   private inflight = 0;
@@ -191,7 +193,7 @@ class Peer {
         return;
       }
       case Op.CLOSE:
-        this.release(name);
+        this.close(name);
         return;
       default:
         throw new TypeError(`unknown operation ${String(op)}`);
@@ -199,9 +201,24 @@ class Peer {
   }
 
   private async open(name: string, agreement: ChannelAgreement): Promise<void> {
-    const host = await this.leader.context.openHost(name);
-    if (this.transport.isClosed) {
-      // The follower went away while its OPEN waited: nobody will release this reference later.
+    const opening = this.opening.get(name) ?? { pending: 0, closed: 0 };
+    this.opening.set(name, opening);
+    opening.pending++;
+    let cancelled = false;
+    let host: DataClientHost;
+    try {
+      host = await this.leader.context.openHost(name);
+    } finally {
+      // A CLOSE that arrived while OPENs of this name waited cancels one of them (closed <= pending).
+      opening.pending--;
+      if (opening.closed > 0) {
+        opening.closed--;
+        cancelled = true;
+      }
+      if (opening.pending === 0) this.opening.delete(name);
+    }
+    // The follower went away, or closed the channel, while its OPEN waited: nobody would release this reference later.
+    if (this.transport.isClosed || cancelled) {
       this.leader.context.releaseHost(name);
       return;
     }
@@ -218,6 +235,13 @@ class Peer {
     const host = this.channels.get(name);
     if (!host) throw new TypeError(`channel "${name}" was not opened on this connection`);
     return host;
+  }
+
+  /** A CLOSE from the follower: of the open channel, or else of an OPEN still waiting. */
+  private close(name: string): void {
+    const opening = this.opening.get(name);
+    if (!this.channels.has(name) && opening && opening.closed < opening.pending) opening.closed++;
+    else this.release(name);
   }
 
   private release(name: string): void {

@@ -1,5 +1,6 @@
 // Failures the core recovers from: a failed upstream subscribe, a slow DataClient start seen by a
-// follower, an exportState that throws during a graceful close, a value object changed between pushes.
+// follower, an exportState that throws during a graceful close, a value object changed between pushes,
+// a channel closed by its follower while its OPEN waited.
 import assert from 'node:assert/strict';
 import { cluster, OptionsMismatchError } from '../../lib/index.js';
 import { freePort } from '../support/servers.js';
@@ -105,6 +106,32 @@ describe('recovery', () => {
       const elapsed = Date.now() - started;
       // A sweep timed for the 30 s client would only notice after about a second.
       assert.ok(elapsed < 800, `timed out after ${elapsed} ms`);
+    });
+
+    it('closes a DataClient whose only follower closed its channel while the OPEN waited for it to start', async () => {
+      const port = await freePort();
+      const leader = await WorkerProcess.start({ port });
+      workers.push(leader);
+      await leader.ready;
+      const follower = await WorkerProcess.start({ port });
+      workers.push(follower);
+      await follower.ready;
+      const slow = { id: 'slow', port, name: 'slow-channel', clientOptions: { initDelayMs: 600 } };
+      const leaderSide = leader.call('client', { op: 'create', config: slow });
+      await sleep(50);
+      // The follower's OPEN waits for the slow start; its CLOSE arrives before the OPEN is answered.
+      const followerSide = follower.call('client', { op: 'create', config: slow }).catch((err: Error) => err);
+      await follower.call('client', { op: 'close', client: 'slow' });
+      await leaderSide;
+      await followerSide;
+      await sleep(200);
+      await leader.call('client', { op: 'close', client: 'slow' });
+      await leader.call('client', { op: 'create', config: { id: 'probe', port, name: 'probe-channel', delegates: { openInstanceCount: 'invoke' } } });
+      let open = -1;
+      for (const until = Date.now() + 2000; open !== 2 && Date.now() < until; await sleep(50)) {
+        open = await leader.call<number>('client', { op: 'invoke', client: 'probe', method: 'openInstanceCount' });
+      }
+      assert.equal(open, 2, 'the worker\'s own DataClient and the probe\'s are open; slow-channel\'s is closed');
     });
 
     it('sends followers each push of an object as it was then, even when it changes in between', async () => {
