@@ -35,13 +35,40 @@ export class RedisStore implements SessionStore {
 
   /**
    * Connects; rejects with StoreUnavailableError when Redis cannot be reached. ioredis keeps
-   * reconnecting in the background, so calls succeed again once Redis is back.
+   * reconnecting in the background, so calls succeed again once Redis is back, and so does the
+   * next ready(): a failure is not remembered.
    */
   ready(): Promise<void> {
-    this.connecting ??= this.client.connect().catch((error: unknown) => {
+    if (this.closed) return Promise.reject(new StoreClosedError('redis'));
+    this.connecting ??= this.connect().catch((error: unknown) => {
+      this.connecting = null;
       throw new StoreUnavailableError('redis', 'connect', { cause: error });
     });
     return this.connecting;
+  }
+
+  /** Opens the first connection, or waits for the outcome of the reconnection ioredis has under way. */
+  private connect(): Promise<void> {
+    const client = this.client;
+    if (client.status === 'ready') return Promise.resolve();
+    if (client.status === 'wait' || client.status === 'end') return client.connect();
+    const waitMs = this.options.redis?.connectTimeout ?? STORE_DEFAULTS.redis.connectTimeout;
+    return new Promise((resolve, reject) => {
+      const settle = (error?: unknown): void => {
+        clearTimeout(timer);
+        client.off('ready', onReady);
+        client.off('error', settle);
+        client.off('end', onEnd);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onReady = () => settle();
+      const onEnd = () => settle(new Error('the connection to Redis ended'));
+      const timer = setTimeout(() => settle(new Error(`not connected within ${waitMs} ms`)), waitMs);
+      client.once('ready', onReady);
+      client.once('error', settle);
+      client.once('end', onEnd);
+    });
   }
 
   async get(sid: string): Promise<SessionData | null> {

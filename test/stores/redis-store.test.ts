@@ -111,6 +111,32 @@ describe('RedisStore', function () {
     });
   });
 
+  it('does not remember a failed ready(): once Redis is up, the next ready() resolves', async function () {
+    this.timeout(15_000);
+    const late = new RedisServer();
+    late.port = await freePort();
+    try {
+      const store = new RedisStore({ redis: { port: late.port, connectTimeout: 1000 } });
+      stores.push(store);
+      await assert.rejects(store.ready(), { code: 'ERR_ONELINK_STORE_UNAVAILABLE' });
+      await late.start();
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        try {
+          await store.ready();
+          break;
+        } catch (error) {
+          if (Date.now() > deadline) throw error;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      await store.set('after', { a: 1 });
+      assert.deepEqual(await store.get('after'), { a: 1 });
+    } finally {
+      await late.dispose();
+    }
+  });
+
   describe('when Redis goes away', function () {
     const persistent = new RedisServer({ persistent: true });
     before(async () => {
