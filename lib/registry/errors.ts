@@ -4,8 +4,9 @@ import { OnelinkError } from '../errors.js';
 /** No live, healthy, non-maintenance server of the type is left to pick from. */
 /** The registry's Redis could not be reached when the leader started it (retried when the registry is used again). */
 export class RegistryUnavailableError extends OnelinkError {
-  constructor(url: string, waitedMs: number, options?: { cause?: unknown }) {
-    super('ERR_ONELINK_REGISTRY_UNAVAILABLE', `the registry's Redis at ${url} did not answer within ${waitedMs} ms`, options);
+  /** `where`: the URL, or the seed nodes of a Redis Cluster. */
+  constructor(where: string, waitedMs: number, options?: { cause?: unknown }) {
+    super('ERR_ONELINK_REGISTRY_UNAVAILABLE', `the registry's Redis at ${where} did not answer within ${waitedMs} ms`, options);
   }
 }
 

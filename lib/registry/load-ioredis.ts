@@ -2,9 +2,12 @@
 // so that `onelink/registry` works with the memory backend without it.
 import { loadPeer } from '../peer.js';
 
-export type RedisConstructor = new (url: string, options?: Record<string, unknown>) => any;
+export interface IoredisConstructors {
+  Redis: new (url: string, options?: Record<string, unknown>) => any;
+  Cluster: new (nodes: Array<{ host: string; port: number }>, options?: Record<string, unknown>) => any;
+}
 
-export function loadIoredis(): RedisConstructor {
+export function loadIoredis(): IoredisConstructors {
   const loaded = loadPeer<any>('ioredis', 'the Redis registry backend (backend: "redis")');
-  return (loaded.Redis ?? loaded.default ?? loaded) as RedisConstructor;
+  return { Redis: loaded.Redis ?? loaded.default ?? loaded, Cluster: loaded.Cluster };
 }

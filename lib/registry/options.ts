@@ -1,4 +1,5 @@
 // Every registry option and its documented default, in one place.
+import type { RedisClusterConnectionOptions } from '../stores/options.js';
 import type { StrategyName } from './balancer/strategy.js';
 
 export interface BalancerOptions {
@@ -21,11 +22,13 @@ export interface RedisBackendOptions {
   url?: string;
   /** Extra ioredis options (plain values only: they travel to the leader). */
   options?: Record<string, unknown>;
+  /** A Redis Cluster instead of the single server at `url`: every registry key lives in one hash slot. */
+  cluster?: RedisClusterConnectionOptions;
 }
 
 /** Options of the registry DataClient. Plain values only: they are sent to whichever process leads. */
 export interface RegistryOptions {
-  /** Prefix of every Redis key and channel. Default 'onelink:registry:'. */
+  /** Prefix of every Redis key and channel, written as a hash tag: keys are `{namespace}servers`... Default 'onelink:registry:'. */
   namespace?: string;
   /** 'memory' keeps the registry in the leader (one machine); 'redis' shares it between machines. Default 'memory'. */
   backend?: 'memory' | 'redis';
@@ -57,6 +60,7 @@ export interface ResolvedRegistryOptions {
   backend: 'memory' | 'redis';
   redisUrl: string;
   redisOptions: Record<string, unknown>;
+  redisCluster: RedisClusterConnectionOptions | null;
   interval: number;
   latency: number;
   balancer: Required<Omit<BalancerOptions, 'strategies'>> & { strategies: Record<string, StrategyName> };
@@ -64,11 +68,16 @@ export interface ResolvedRegistryOptions {
 
 export function resolveRegistryOptions(options: RegistryOptions = {}): ResolvedRegistryOptions {
   const balancer = options.balancer ?? {};
+  const namespace = options.namespace ?? DEFAULT_NAMESPACE;
+  // Redis ignores an empty hash tag, and a brace would end the tag inside the namespace.
+  if (namespace === '' || /[{}]/.test(namespace)) throw new TypeError(`registry namespace must be non-empty and without braces, got ${JSON.stringify(namespace)}`);
+  if (options.redis?.url && options.redis.cluster) throw new TypeError('registry redis options: give either url or cluster, not both');
   return {
-    namespace: options.namespace ?? DEFAULT_NAMESPACE,
+    namespace,
     backend: options.backend ?? 'memory',
     redisUrl: options.redis?.url ?? DEFAULT_REDIS_URL,
     redisOptions: options.redis?.options ?? {},
+    redisCluster: options.redis?.cluster ?? null,
     interval: options.interval ?? DEFAULT_INTERVAL_MS,
     latency: options.latency ?? DEFAULT_LATENCY_MS,
     balancer: {

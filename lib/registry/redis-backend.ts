@@ -1,13 +1,14 @@
 // The shared backend: one command connection and one subscriber connection per machine
 // (both held by the leader), whatever the number of local processes.
+import { seedNodes, type RedisClusterConnectionOptions } from '../stores/options.js';
 import type { BackendEvent, RegistryBackend } from './backend.js';
 import { RegistryUnavailableError } from './errors.js';
 import { loadIoredis } from './load-ioredis.js';
+import { BIND, DEREGISTER, HEARTBEAT, LIVE_SERVERS, REGISTER, SET_MAINTENANCE, SWEEP, UNBIND } from './redis-scripts.js';
+import type { ServerRecord } from './types.js';
 
 /** How long the leader waits for the registry's Redis when it starts the registry. */
 const START_TIMEOUT_MS = 5000;
-import { BIND, DEREGISTER, HEARTBEAT, LIVE_SERVERS, REGISTER, SET_MAINTENANCE, SWEEP, UNBIND } from './redis-scripts.js';
-import type { ServerRecord } from './types.js';
 
 const SCRIPTS = {
   registryRegister: REGISTER,
@@ -24,6 +25,8 @@ type ScriptName = keyof typeof SCRIPTS;
 
 export interface RedisBackendConfig {
   url: string;
+  /** A Redis Cluster instead of the server at `url`. */
+  cluster: RedisClusterConnectionOptions | null;
   namespace: string;
   options: Record<string, unknown>;
 }
@@ -34,17 +37,36 @@ export class RedisBackend implements RegistryBackend {
   private eventListener: ((event: BackendEvent) => void) | null = null;
   private readonly forwardListeners = new Map<string, (payload: Buffer) => void>();
 
-  constructor(private readonly config: RedisBackendConfig) {}
+  /**
+   * The prefix of every key and channel: the namespace as a hash tag, so that every key lands in one
+   * slot of a Redis Cluster and the scripts, which touch several keys, may run there.
+   */
+  private readonly ns: string;
 
-  private get ns(): string {
-    return this.config.namespace;
+  constructor(private readonly config: RedisBackendConfig) {
+    this.ns = `{${config.namespace}}`;
+  }
+
+  private get where(): string {
+    const { cluster, url } = this.config;
+    return cluster ? `Redis Cluster ${seedNodes(cluster.nodes).map((n) => `${n.host}:${n.port}`).join(',')}` : url;
   }
 
   async start(): Promise<void> {
-    const Redis = loadIoredis();
-    this.commands = new Redis(this.config.url, { connectionName: 'onelink-registry', ...this.config.options });
+    const { Redis, Cluster } = loadIoredis();
+    const { cluster, url, options } = this.config;
+    if (cluster) {
+      const { redisOptions, ...clusterOptions } = (cluster.options ?? {}) as { redisOptions?: Record<string, unknown> };
+      this.commands = new Cluster(seedNodes(cluster.nodes), {
+        ...clusterOptions,
+        redisOptions: { connectionName: 'onelink-registry', ...options, ...redisOptions },
+      });
+    } else {
+      this.commands = new Redis(url, { connectionName: 'onelink-registry', ...options });
+    }
     this.commands.on('error', ignoreConnectionError);
-    for (const [name, lua] of Object.entries(SCRIPTS)) this.commands.defineCommand(name, { numberOfKeys: 0, lua });
+    // One declared key routes each script to the node of the namespace's slot.
+    for (const [name, lua] of Object.entries(SCRIPTS)) this.commands.defineCommand(name, { numberOfKeys: 1, lua });
     // ioredis would retry this PING through 20 reconnects (over a minute) before failing: a registry
     // whose Redis is down at start fails fast instead, and is started again when next used.
     let timer: NodeJS.Timeout | undefined;
@@ -52,19 +74,19 @@ export class RedisBackend implements RegistryBackend {
       await Promise.race([
         this.commands.ping(),
         new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new RegistryUnavailableError(this.config.url, START_TIMEOUT_MS)), START_TIMEOUT_MS);
+          timer = setTimeout(() => reject(new RegistryUnavailableError(this.where, START_TIMEOUT_MS)), START_TIMEOUT_MS);
         }),
       ]);
     } catch (err) {
       this.commands.disconnect();
-      throw err instanceof RegistryUnavailableError ? err : new RegistryUnavailableError(this.config.url, START_TIMEOUT_MS, { cause: err });
+      throw err instanceof RegistryUnavailableError ? err : new RegistryUnavailableError(this.where, START_TIMEOUT_MS, { cause: err });
     } finally {
       clearTimeout(timer);
     }
   }
 
   private run(script: ScriptName, ...args: (string | number)[]): Promise<any> {
-    return this.commands[script](this.ns, ...args);
+    return this.commands[script](`${this.ns}servers`, this.ns, ...args);
   }
 
   async register(record: ServerRecord, ttlMs: number): Promise<'added' | 'changed'> {
@@ -109,8 +131,15 @@ export class RedisBackend implements RegistryBackend {
     return this.commands.hmget(`${this.ns}conns`, ...connectionIds);
   }
 
+  /**
+   * Whether a machine listens for the server. On a Redis Cluster, PUBLISH counts only the receivers
+   * on the node it reached, so forwarding uses sharded pub/sub there (Redis 7): the channel's slot
+   * owner holds every subscriber and counts them all.
+   */
   async publish(serverId: string, payload: Buffer): Promise<boolean> {
-    return (await this.commands.publish(this.forwardChannel(serverId), payload)) > 0;
+    const channel = this.forwardChannel(serverId);
+    const receivers = this.config.cluster ? await this.commands.spublish(channel, payload) : await this.commands.publish(channel, payload);
+    return receivers > 0;
   }
 
   async onEvent(listener: (event: BackendEvent) => void): Promise<void> {
@@ -120,12 +149,15 @@ export class RedisBackend implements RegistryBackend {
 
   async listenForward(serverId: string, listener: (payload: Buffer) => void): Promise<void> {
     this.forwardListeners.set(serverId, listener);
-    await this.subscriberConnection().subscribe(this.forwardChannel(serverId));
+    const subscriber = this.subscriberConnection();
+    const channel = this.forwardChannel(serverId);
+    await (this.config.cluster ? subscriber.ssubscribe(channel) : subscriber.subscribe(channel));
   }
 
   async unlistenForward(serverId: string): Promise<void> {
-    if (!this.forwardListeners.delete(serverId)) return;
-    await this.subscriber?.unsubscribe(this.forwardChannel(serverId));
+    if (!this.forwardListeners.delete(serverId) || !this.subscriber) return;
+    const channel = this.forwardChannel(serverId);
+    await (this.config.cluster ? this.subscriber.sunsubscribe(channel) : this.subscriber.unsubscribe(channel));
   }
 
   async close(): Promise<void> {
@@ -143,12 +175,14 @@ export class RedisBackend implements RegistryBackend {
   /** Created on first use; ioredis re-subscribes it by itself after a reconnect. */
   private subscriberConnection(): any {
     if (this.subscriber) return this.subscriber;
-    this.subscriber = this.commands.duplicate({ connectionName: 'onelink-registry-sub' });
+    this.subscriber = this.config.cluster
+      ? this.commands.duplicate([], { shardedSubscribers: true, redisOptions: { ...this.commands.options.redisOptions, connectionName: 'onelink-registry-sub' } })
+      : this.commands.duplicate({ connectionName: 'onelink-registry-sub' });
     const eventsChannel = `${this.ns}events`;
     const forwardPrefix = `${this.ns}forward:`;
     // Anyone with access to Redis can publish on these channels: a message that is not ours is
     // dropped with a warning, never thrown out of ioredis's handler (that would crash the leader).
-    this.subscriber.on('messageBuffer', (channelBuffer: Buffer, message: Buffer) => {
+    const onMessage = (channelBuffer: Buffer, message: Buffer): void => {
       const channel = channelBuffer.toString('utf8');
       try {
         if (channel === eventsChannel) {
@@ -162,7 +196,9 @@ export class RedisBackend implements RegistryBackend {
       } catch (err) {
         console.warn(`[onelink/registry] dropped a message on ${channel} that is not a registry message: ${(err as Error).message}`);
       }
-    });
+    };
+    this.subscriber.on('messageBuffer', onMessage);
+    this.subscriber.on('smessageBuffer', onMessage);
     this.subscriber.on('error', ignoreConnectionError);
     return this.subscriber;
   }

@@ -1,6 +1,7 @@
 // Lua scripts of the Redis backend. Each runs atomically, which is what makes concurrent
 // sweeps from many machines safe: a dead server is removed, and announced, exactly once.
-// Every script takes the namespace as ARGV[1]. Key layout under the namespace:
+// Every script takes the key prefix (the namespace as a hash tag, `{namespace}`) as ARGV[1], and
+// `<prefix>servers` as KEYS[1] so that a Redis Cluster routes it to the prefix's slot. Key layout:
 //   servers            hash   server id -> record JSON
 //   maintenance        hash   server id -> '1'
 //   alive:<id>         string with a TTL, refreshed by the registering process

@@ -33,7 +33,7 @@ export class RegistryClient {
   constructor(options: RegistryOptions = {}) {
     this.options = resolveRegistryOptions(options);
     this.backend = this.options.backend === 'redis'
-      ? new RedisBackend({ url: this.options.redisUrl, namespace: this.options.namespace, options: this.options.redisOptions })
+      ? new RedisBackend({ url: this.options.redisUrl, cluster: this.options.redisCluster, namespace: this.options.namespace, options: this.options.redisOptions })
       : new MemoryBackend();
     this.balancer = new Balancer(this.options.balancer);
     this.health = new HealthChecker(() => { this.cache = null; });

@@ -60,6 +60,15 @@ export interface RedisClusterConnectionOptions {
   options?: Record<string, unknown>;
 }
 
+/** The seed nodes as ioredis takes them. */
+export function seedNodes(nodes: RedisClusterConnectionOptions['nodes']): Array<{ host: string; port: number }> {
+  return nodes.map((node) => {
+    if (typeof node !== 'string') return node;
+    const at = node.lastIndexOf(':');
+    return { host: node.slice(0, at), port: Number(node.slice(at + 1)) };
+  });
+}
+
 export interface RedisStoreOptions extends CommonStoreOptions {
   /** A single Redis server. Default { host: '127.0.0.1', port: 6379 }. */
   redis?: RedisConnectionOptions;

@@ -4,7 +4,7 @@ import type { Cluster as IORedisCluster, Redis as IORedis } from 'ioredis';
 import { OnelinkError } from '../errors.js';
 import type { SessionData, SessionStore } from './contract.js';
 import { StoreClosedError, StoreOptionsError, StoreUnavailableError } from './errors.js';
-import { STORE_DEFAULTS, type RedisStoreOptions } from './options.js';
+import { seedNodes, STORE_DEFAULTS, type RedisStoreOptions } from './options.js';
 import { loadPeer } from '../peer.js';
 import { createSerializer, decodeSession, type SessionSerializer } from './serializer.js';
 import { assertTtlMs, assertTtlOption, sessionTtlMs } from './ttl.js';
@@ -214,12 +214,7 @@ function createCluster(ioredis: IORedisModule, cluster: NonNullable<RedisStoreOp
   // queue, because the cluster sends the first command to a node before that node's connection is up.
   const { host: _host, port: _port, enableOfflineQueue, ...nodeSafety } = STORE_DEFAULTS.redis;
   const { redisOptions, ...clusterOptions } = (cluster.options ?? {}) as { redisOptions?: object };
-  const nodes = cluster.nodes.map((node) => {
-    if (typeof node !== 'string') return node;
-    const at = node.lastIndexOf(':');
-    return { host: node.slice(0, at), port: Number(node.slice(at + 1)) };
-  });
-  return new ioredis.Cluster(nodes, {
+  return new ioredis.Cluster(seedNodes(cluster.nodes), {
     enableOfflineQueue,
     enableReadyCheck: true,
     ...clusterOptions,

@@ -1,10 +1,12 @@
-// The registry DataClient on its own (as a leader holds it), against both backends.
+// The registry DataClient on its own (as a leader holds it), against every backend: memory, a
+// single Redis, a three-master Redis Cluster.
 import assert from 'node:assert/strict';
 import { RegistryClient } from '../../lib/registry/registry-client.js';
 import { toServerRecord } from '../../lib/registry/registration.js';
 import { UnknownServerError } from '../../lib/registry/errors.js';
 import type { RegistryOptions } from '../../lib/registry/options.js';
 import type { ForwardedMessage, ServerRecord, WatchEvent } from '../../lib/registry/types.js';
+import { LocalRedisCluster } from '../support/redis-cluster.js';
 import { freePort, RedisServer, requireBinary } from '../support/servers.js';
 
 const INTERVAL = 200;
@@ -33,9 +35,12 @@ function watch(client: RegistryClient): WatchEvent[] {
 
 const backends: { name: string; options: () => RegistryOptions }[] = [];
 let redis: RedisServer | null = null;
+let redisCluster: LocalRedisCluster | null = null;
+// A fresh namespace per client: on the cluster, successive namespaces hash to slots of different masters.
 let namespaceSeq = 0;
 backends.push({ name: 'memory', options: () => ({}) });
 backends.push({ name: 'redis', options: () => ({ backend: 'redis', redis: { url: redis!.url }, namespace: `t${++namespaceSeq}:` }) });
+backends.push({ name: 'redis-cluster', options: () => ({ backend: 'redis', redis: { cluster: { nodes: redisCluster!.nodes } }, namespace: `t${++namespaceSeq}:` }) });
 
 for (const backend of backends) {
   describe(`registry client, ${backend.name} backend`, () => {
@@ -48,12 +53,21 @@ for (const backend of backends) {
     }
 
     before(async function () {
-      if (backend.name !== 'redis') return;
+      if (backend.name === 'memory') return;
       requireBinary(this, 'redis-server');
-      redis ??= await new RedisServer().start();
+      this.timeout(30_000);
+      if (backend.name === 'redis') redis ??= await new RedisServer().start();
+      else if (!redisCluster) {
+        redisCluster = new LocalRedisCluster();
+        await redisCluster.start();
+      }
     });
     afterEach(async () => { await Promise.all(clients.splice(0).map((c) => c.close())); });
-    after(async () => { if (backend.name === 'redis') { await redis?.dispose(); redis = null; } });
+    after(async () => {
+      await redis?.dispose();
+      await redisCluster?.stop();
+      redis = redisCluster = null;
+    });
 
     it('registers, lists by type, replaces, deregisters, and announces each change once', async () => {
       const c = await client();
@@ -180,7 +194,7 @@ for (const backend of backends) {
       const got: ForwardedMessage[] = [];
       await c.register(record('g1'));
       await c.subscribe({ channel: 'forward', serverId: 'g1' }, (m: ForwardedMessage) => got.push(m));
-      const ns = c.options.namespace;
+      const ns = `{${c.options.namespace}}`; // channels and keys start with the namespace as a hash tag
       const warnings: unknown[][] = [];
       const warn = console.warn;
       console.warn = (...args: unknown[]) => warnings.push(args);
@@ -224,32 +238,54 @@ describe('registry client, redis backend down at start', () => {
   });
 });
 
-describe('registry client, redis backend shared by two machines', () => {
-  let server: RedisServer;
-  const clients: RegistryClient[] = [];
-  before(async function () {
-    requireBinary(this, 'redis-server');
-    server = await new RedisServer().start();
-  });
-  after(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-    await server?.dispose();
-  });
+for (const target of ['redis', 'redis-cluster'] as const) {
+  describe(`registry client, ${target} shared by two machines`, () => {
+    let server: RedisServer | undefined;
+    let cluster: LocalRedisCluster | undefined;
+    const clients: RegistryClient[] = [];
+    before(async function () {
+      requireBinary(this, 'redis-server');
+      this.timeout(30_000);
+      if (target === 'redis') server = await new RedisServer().start();
+      else await (cluster = new LocalRedisCluster()).start();
+    });
+    after(async () => {
+      await Promise.all(clients.splice(0).map((c) => c.close()));
+      await server?.dispose();
+      await cluster?.stop();
+    });
 
-  it('two leaders sweeping the same dead servers remove and announce each exactly once', async () => {
-    const options: RegistryOptions = { backend: 'redis', redis: { url: server.url }, namespace: 'shared:', interval: 100, latency: 100 };
-    const [machineA, machineB] = [new RegistryClient(options), new RegistryClient(options)];
-    clients.push(machineA, machineB);
-    await Promise.all([machineA.ready(), machineB.ready()]);
-    const seenByA = watch(machineA);
-    const seenByB = watch(machineB);
-    for (let i = 0; i < 20; i++) await machineA.register(record(`x${i}`));
-    await until('all swept', async () => (await machineB.servers()).length === 0 && seenByB.filter((e) => e.type === 'removed').length === 20);
-    await sleep(300);
-    for (const seen of [seenByA, seenByB]) {
-      const removed = seen.filter((e) => e.type === 'removed').map((e) => e.server.id);
-      assert.equal(removed.length, 20);
-      assert.equal(new Set(removed).size, 20, 'no server announced twice');
-    }
+    it('two leaders sweeping the same dead servers remove and announce each exactly once', async () => {
+      const redisOptions = server ? { url: server.url } : { cluster: { nodes: cluster!.nodes } };
+      const options: RegistryOptions = { backend: 'redis', redis: redisOptions, namespace: 'shared:', interval: 100, latency: 100 };
+      const [machineA, machineB] = [new RegistryClient(options), new RegistryClient(options)];
+      clients.push(machineA, machineB);
+      await Promise.all([machineA.ready(), machineB.ready()]);
+      const seenByA = watch(machineA);
+      const seenByB = watch(machineB);
+      for (let i = 0; i < 20; i++) await machineA.register(record(`x${i}`));
+      await until('all swept', async () => (await machineB.servers()).length === 0 && seenByB.filter((e) => e.type === 'removed').length === 20);
+      await sleep(300);
+      for (const seen of [seenByA, seenByB]) {
+        const removed = seen.filter((e) => e.type === 'removed').map((e) => e.server.id);
+        assert.equal(removed.length, 20);
+        assert.equal(new Set(removed).size, 20, 'no server announced twice');
+      }
+    });
+
+    it('forwards a message registered on one machine to a server of the other', async () => {
+      const redisOptions = server ? { url: server.url } : { cluster: { nodes: cluster!.nodes } };
+      const options: RegistryOptions = { backend: 'redis', redis: redisOptions, namespace: 'forward:' };
+      const [machineA, machineB] = [new RegistryClient(options), new RegistryClient(options)];
+      clients.push(machineA, machineB);
+      await Promise.all([machineA.ready(), machineB.ready()]);
+      const got: ForwardedMessage[] = [];
+      await machineA.register(record('f1'));
+      await machineA.subscribe({ channel: 'forward', serverId: 'f1' }, (m: ForwardedMessage) => got.push(m));
+      await machineB.bind('conn-1', 'f1');
+      assert.equal(await machineA.lookup('conn-1'), 'f1');
+      assert.deepEqual(await machineB.forwardConnections(['conn-1', 'conn-2'], 'hello'), { reached: ['conn-1'], unreached: ['conn-2'] });
+      await until('delivered on machine A', () => got.some((m) => m.message === 'hello'));
+    });
   });
-});
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { RedisStore, type SessionStore } from '../../lib/stores/index.js';
 import { respCommand, requireBinary } from '../support/servers.js';
 import { storeContract } from './contract.js';
-import { LocalRedisCluster } from './redis-cluster.js';
+import { LocalRedisCluster } from '../support/redis-cluster.js';
 
 describe('RedisStore on a Redis Cluster', function () {
   this.timeout(30_000);
