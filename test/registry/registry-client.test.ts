@@ -289,3 +289,11 @@ for (const target of ['redis', 'redis-cluster'] as const) {
     });
   });
 }
+
+describe('registry options', () => {
+  it('refuses a namespace that cannot be a hash tag, and a url given with a cluster', () => {
+    assert.throws(() => new RegistryClient({ namespace: '' }), /namespace must be non-empty and without braces/);
+    assert.throws(() => new RegistryClient({ namespace: 'a{b}:' }), /namespace must be non-empty and without braces/);
+    assert.throws(() => new RegistryClient({ backend: 'redis', redis: { url: 'redis://127.0.0.1:1', cluster: { nodes: ['127.0.0.1:2'] } } }), /either url or cluster/);
+  });
+});
