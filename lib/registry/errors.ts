@@ -1,7 +1,6 @@
 // Registry errors; each has a stable `code`.
 import { OnelinkError } from '../errors.js';
 
-/** No live, healthy, non-maintenance server of the type is left to pick from. */
 /** The registry's Redis could not be reached when the leader started it (retried when the registry is used again). */
 export class RegistryUnavailableError extends OnelinkError {
   /** `where`: the URL, or the seed nodes of a Redis Cluster. */
@@ -10,6 +9,7 @@ export class RegistryUnavailableError extends OnelinkError {
   }
 }
 
+/** No live, healthy, non-maintenance server of the type is left to pick from. */
 export class NoServerError extends OnelinkError {
   constructor(readonly type: string) {
     super('ERR_ONELINK_REGISTRY_NO_SERVER', `no live server of type "${type}" is available (none registered, or all dead, excluded, in maintenance or failing their health check)`);

@@ -1,5 +1,5 @@
-// The shared backend: one command connection and one subscriber connection per machine
-// (both held by the leader), whatever the number of local processes.
+// The shared backend, held by the leader: one command connection (one per master on a Redis
+// Cluster) and one subscriber per machine, whatever the number of local processes.
 import { seedNodes, type RedisClusterConnectionOptions } from '../stores/options.js';
 import type { BackendEvent, RegistryBackend } from './backend.js';
 import { RegistryUnavailableError } from './errors.js';
