@@ -10,7 +10,7 @@ import { DataClientHost } from './host.js';
 import { Leader, type LeaderContext } from './leader.js';
 import { encodeConnection, EMPTY, errorFromWire, Op } from './messages.js';
 import type { ResolvedOptions } from './options.js';
-import { decodePayload, encodeArgs, encodePayload } from './payload.js';
+import { decodePayload, encodeArgsToSend, encodePayload } from './payload.js';
 import { agreementOf, disagreement, type ChannelSpec } from './spec.js';
 
 type State = 'electing' | 'leader' | 'follower' | 'failed' | 'closed';
@@ -169,21 +169,22 @@ export class Agent implements LeaderContext, LinkHandler {
 
   private send(channel: LocalChannel, route: Route, method: string, args: unknown[], idempotent: boolean, oneway: boolean): Promise<unknown> {
     if (route.kind === 'local') return this.runLocal(() => route.host.invoke(method, args));
-    const transcode = channel.spec.options.transcode;
+    // The connection object first: building it (once per method) encodes, which would overwrite
+    // the arguments' bytes, encoded in place and valid only until they are sent.
+    const connection = channel.connection(oneway ? Op.ONEWAY : Op.INVOKE, method);
     let payload;
     try {
-      payload = encodeArgs(args, transcode);
+      payload = encodeArgsToSend(args, channel.spec.options.transcode);
     } catch (err) {
       return Promise.reject(err);
     }
     if (oneway) {
-      if (route.link.post(channel.connection(Op.ONEWAY, method), payload.flags, payload.body)) return Promise.resolve(undefined);
+      if (route.link.post(connection, payload.flags, payload.body)) return Promise.resolve(undefined);
       return this.invoke(channel, method, args, idempotent, oneway); // the link just closed: wait for the next leader
     }
-    const connection = channel.connection(Op.INVOKE, method);
-    return new Promise((resolve, reject) => {
-      route.link.start(connection, payload.flags, payload.body, new RemoteCall(this, channel, method, args, idempotent, resolve, reject));
-    });
+    const call = new RemoteCall(this, channel, method, args, idempotent);
+    route.link.start(connection, payload.flags, payload.body, call);
+    return call.promise;
   }
 
   result(frame: Frame, transcode: ResolvedOptions['transcode']): unknown {
@@ -664,16 +665,23 @@ export class Agent implements LeaderContext, LinkHandler {
 
 /** One remote call: it settles the caller's promise itself, without a promise chain per call. */
 class RemoteCall extends PendingRequest {
+  readonly promise: Promise<unknown>;
+  private resolve!: (value: unknown) => void;
+  private reject!: (error: unknown) => void;
+
   constructor(
     private readonly agent: Agent,
     private readonly channel: LocalChannel,
     method: string,
     private readonly args: unknown[],
     private readonly idempotent: boolean,
-    private readonly resolve: (value: unknown) => void,
-    private readonly reject: (error: unknown) => void,
   ) {
     super(method, channel.spec.options.responseTimeout);
+    // The executor captures only the call: a remote call allocates as little as it can.
+    this.promise = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
   }
 
   onResponse(frame: Frame): void {

@@ -6,7 +6,7 @@ import { OptionsMismatchError } from './errors.js';
 import type { DataClientHost, Subscriber } from './host.js';
 import { decodeConnection, encodeConnection, EMPTY, ERROR_RESPONSE, errorToWire, OK_RESPONSE, Op, type ChannelAgreement } from './messages.js';
 import type { Logger } from './options.js';
-import { decodeArgs, decodePayload, encodePayload, type Payload } from './payload.js';
+import { decodeArgs, decodePayload, encodePayload, encodePayloadToSend, type Payload } from './payload.js';
 import { agreementOf, disagreement } from './spec.js';
 import { Transport, type TransportOptions } from './transport.js';
 
@@ -268,7 +268,7 @@ class Peer {
         }
         let payload;
         try {
-          payload = encodePayload(value, transcode);
+          payload = encodePayloadToSend(value, transcode);
         } catch (err) {
           this.fail(id, err);
           return;

@@ -16,8 +16,11 @@ export interface TransportOptions {
   isCheckHeartbeat: boolean;
 }
 
-/** Bodies at least this large are written as their own buffer rather than copied next to the header. */
-const COPY_LIMIT = 16 * 1024;
+/**
+ * Bodies at least this large are written as their own buffer rather than copied next to the
+ * header; smaller ones are copied during send(), so the caller may reuse theirs right after.
+ */
+export const COPY_LIMIT = 16 * 1024;
 /** Initial size of the per-socket buffer in which a tick's small frames are laid out. */
 const SCRATCH_SIZE = 64 * 1024;
 const PING = encodeConnection([Op.PING]);

@@ -47,22 +47,37 @@ const packr = new Packr({
  * Throws a plain Error whose message names what could not be encoded and where, with msgpackr's error as cause.
  */
 export function encodeValue(value: unknown): Buffer {
-  let packed: Buffer & { start?: number; end?: number };
-  try {
-    // REUSE_BUFFER_MODE: msgpackr returns its whole working buffer with the value at [start, end),
-    // which spares it creating a view we would only copy from. RESET_BUFFER_MODE: it writes every
-    // value at the same place of that buffer, which stays small and hot in cache. Both are safe
-    // only because the bytes are copied out right here, before anything else can call pack.
-    packed = packr.pack(value, REUSE_BUFFER_MODE | RESET_BUFFER_MODE);
-  } catch (error) {
-    throw new Error(`cannot encode ${describeUnencodable(value, error)}`, { cause: error });
-  }
-  // (Some msgpackr paths return a plain view instead: then start/end are not set on it.)
+  const packed = pack(value);
   const start = packed.start ?? 0;
   const end = packed.end ?? packed.length;
   const copy = Buffer.allocUnsafe(end - start);
   copyBytes(packed, start, end, copy, 0);
   return copy;
+}
+
+/**
+ * Encodes a value without allocating its bytes: the Buffer returned is a view of the encoder's
+ * working buffer, overwritten by the next encode anywhere in the process. Only for a caller that
+ * copies the bytes out before it encodes anything else (into a socket's write buffer): a call
+ * then costs one allocation less, which on a busy follower is measurably less garbage.
+ */
+export function encodeValueTransient(value: unknown): Buffer {
+  const packed = pack(value);
+  return packed.start === undefined ? packed : packed.subarray(packed.start, packed.end);
+}
+
+/**
+ * REUSE_BUFFER_MODE: msgpackr returns its whole working buffer with the value at [start, end),
+ * sparing a copy. RESET_BUFFER_MODE: it writes every value at the same place of that buffer, which
+ * stays small and hot in cache. Hence the bytes are valid only until the next pack. (Some msgpackr
+ * paths return a plain view instead: then start/end are not set on it.)
+ */
+function pack(value: unknown): Buffer & { start?: number; end?: number } {
+  try {
+    return packr.pack(value, REUSE_BUFFER_MODE | RESET_BUFFER_MODE);
+  } catch (error) {
+    throw new Error(`cannot encode ${describeUnencodable(value, error)}`, { cause: error });
+  }
 }
 
 /**

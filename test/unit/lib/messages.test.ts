@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { defaultTranscode, FLAG_RAW_APPLICATION, type Frame } from '../../../protocol/index.js';
 import { EncodeError } from '../../../lib/errors.js';
 import { decodeConnection, errorFromWire, errorToWire } from '../../../lib/messages.js';
-import { decodeArgs, decodePayload, encodeArgs, encodePayload } from '../../../lib/payload.js';
+import { decodeArgs, decodePayload, encodeArgs, encodeArgsToSend, encodePayload, encodePayloadToSend } from '../../../lib/payload.js';
+import { COPY_LIMIT } from '../../../lib/transport.js';
 import { decodeValue, encodeValue } from '../../../protocol/index.js';
 
 const frameOf = (payload: { flags: number; body: Buffer }): Frame => ({ kind: 1, flags: payload.flags, id: 1, timeout: 0, connection: Buffer.alloc(0), application: payload.body });
@@ -65,5 +66,27 @@ describe('payloads', () => {
 
   it('reports an unencodable value as EncodeError', () => {
     assert.throws(() => encodeArgs([() => 1], defaultTranscode), (err: unknown) => err instanceof EncodeError && err.code === 'ERR_ONELINK_ENCODE');
+  });
+});
+
+describe('payloads encoded to be sent at once', () => {
+  it('decode like the owned ones; a body of COPY_LIMIT or more is the caller\'s own, since the transport writes it uncopied', () => {
+    const small = encodeArgsToSend([{ a: 1 }, 'b'], defaultTranscode);
+    assert.deepEqual(decodeArgs(frameOf(small), defaultTranscode), [{ a: 1 }, 'b']);
+    const large = encodeArgsToSend(['x'.repeat(COPY_LIMIT)], defaultTranscode);
+    const kept = Buffer.from(large.body);
+    encodeArgsToSend(['y'.repeat(COPY_LIMIT)], defaultTranscode);
+    assert.deepEqual(large.body, kept);
+    assert.deepEqual(decodeArgs(frameOf(large), defaultTranscode), ['x'.repeat(COPY_LIMIT)]);
+    assert.deepEqual(decodePayload(frameOf(encodePayloadToSend({ r: [1, 2] }, defaultTranscode)), defaultTranscode), { r: [1, 2] });
+  });
+
+  it('leave a lone Buffer raw, and a custom transcode\'s bytes its own', () => {
+    const bytes = Buffer.from([1, 2, 3]);
+    assert.deepEqual(encodeArgsToSend([bytes], defaultTranscode), encodeArgs([bytes], defaultTranscode));
+    assert.equal(encodePayloadToSend(bytes, defaultTranscode).flags, FLAG_RAW_APPLICATION);
+    const json = { encode: (v: unknown) => Buffer.from(JSON.stringify(v)), decode: (b: Buffer) => JSON.parse(b.toString()) };
+    assert.deepEqual(encodeArgsToSend([1, 'a'], json).body.toString(), '[1,"a"]');
+    assert.deepEqual(encodePayloadToSend({ k: 1 }, json), encodePayload({ k: 1 }, json));
   });
 });

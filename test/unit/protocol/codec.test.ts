@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ProtocolError, decodeValue, defaultTranscode, encodeValue } from '../../../protocol/index.js';
+import { ProtocolError, decodeValue, defaultTranscode, encodeValue, encodeValueTransient } from '../../../protocol/index.js';
 import { assertProtocolError } from './helpers.js';
 
 const roundTrip = (value: unknown): unknown => decodeValue(encodeValue(value));
@@ -89,6 +89,16 @@ describe('protocol: codec (msgpackr)', () => {
     others.forEach((b, i) => assert.deepEqual(decodeValue(b), i < 2000 ? { i, s: 'x'.repeat(i % 50) } : i === 2000 ? Buffer.alloc(1024 * 1024, 9) : [i - 2001]));
     const small = encodeValue({ after: 'a large value' });
     assert.ok(small.buffer.byteLength <= 8192, `a small result lives in a small buffer, not a ${small.buffer.byteLength}-byte one`);
+  });
+
+  it('encodes in place with encodeValueTransient: the same bytes, valid until the next encode', () => {
+    const value = { hello: 'world', n: 1 };
+    const transient = encodeValueTransient(value);
+    assert.deepEqual(transient, encodeValue(value));
+    const before = Buffer.from(transient);
+    encodeValueTransient({ other: 'value that overwrites the working buffer' });
+    assert.notDeepEqual(transient, before, 'the view is the working buffer, as documented');
+    assert.throws(() => encodeValueTransient(() => {}), /cannot encode a function/);
   });
 
   it('throws a plain Error naming what cannot be encoded and where', () => {
