@@ -148,12 +148,17 @@ export class Transport {
     return at;
   }
 
-  /** Writes what the scratch buffer holds. The bytes are copied out, so the scratch buffer is reused at once. */
+  /**
+   * Writes what the scratch buffer holds, without copying it. Usually the kernel takes the bytes
+   * at once (nothing is left queued on the socket) and the buffer serves the next tick; otherwise
+   * the socket keeps it until written, and the next frames go to a new one.
+   */
   flush(): void {
     this.flushScheduled = false;
     if (this.used === 0 || this.closed) return;
-    this.socket.write(Buffer.from(this.scratch.subarray(0, this.used)));
+    this.socket.write(this.scratch.subarray(0, this.used));
     this.used = 0;
+    if (this.socket.writableLength > 0) this.scratch = Buffer.allocUnsafe(this.scratch.length);
   }
 
   /** Flushes what is queued, then closes. */
