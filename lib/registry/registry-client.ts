@@ -3,7 +3,7 @@
 // connections), the sweeper, the health checks and the balancer state.
 import { pack, unpack } from 'msgpackr';
 import type { BackendEvent, RegistryBackend } from './backend.js';
-import { Balancer, type PickOptions, type RequestReport, type ServerMetrics } from './balancer/index.js';
+import { Balancer, CallerLedger, type PickOptions, type RequestReport, type ServerMetrics } from './balancer/index.js';
 import { UnknownServerError } from './errors.js';
 import { HealthChecker } from './health-checker.js';
 import { MemoryBackend } from './memory-backend.js';
@@ -22,6 +22,7 @@ export class RegistryClient {
   readonly options: ResolvedRegistryOptions;
   private readonly backend: RegistryBackend;
   private readonly balancer: Balancer;
+  private readonly callers = new CallerLedger();
   private readonly health: HealthChecker;
   private readonly watchers = new Set<Listener<WatchEvent>>();
   private readonly forwardListeners = new Map<string, Set<Listener<ForwardedMessage>>>();
@@ -66,8 +67,12 @@ export class RegistryClient {
     return record;
   }
 
-  /** Refreshes the alive keys of the given servers and restores any the registry lost. Returns the restored ids. */
-  async heartbeat(records: ServerRecord[]): Promise<string[]> {
+  /**
+   * Refreshes the alive keys of the given servers and restores any the registry lost; `caller`
+   * (see pick) keeps that process's requests in flight counted. Returns the restored ids.
+   */
+  async heartbeat(records: ServerRecord[], caller?: string): Promise<string[]> {
+    if (caller !== undefined) this.callers.seen(caller, Date.now());
     const restored = await this.backend.heartbeat(records, this.ttl);
     if (restored.length) this.cache = null;
     // A backend that lost its data (Redis restarted empty) lost the maintenance flags too: the
@@ -152,15 +157,21 @@ export class RegistryClient {
 
   // --- balancing -------------------------------------------------------------------------
 
-  /** A live, healthy, non-maintenance server of `type`, chosen by the type's strategy; counts one request in flight until report(). */
-  async pick(type: string, options: PickOptions = {}): Promise<ServerRecord> {
+  /**
+   * A live, healthy, non-maintenance server of `type`, chosen by the type's strategy; counts one
+   * request in flight until report(). `caller` names the calling process: should it stop calling
+   * and heartbeating for longer than the alive TTL (it died), its requests in flight are given back.
+   */
+  async pick(type: string, options: PickOptions = {}, caller?: string): Promise<ServerRecord> {
     const candidates = await this.candidates(type);
     const chosen = await this.balancer.pick(type, candidates, options, () => this.candidates(type));
+    if (caller !== undefined) this.callers.picked(caller, chosen.id, Date.now());
     return chosen as ServerRecord;
   }
 
   /** Ends a request started by pick() and records its latency and outcome. */
-  async report(serverId: string, report: RequestReport): Promise<void> {
+  async report(serverId: string, report: RequestReport, caller?: string): Promise<void> {
+    if (caller !== undefined) this.callers.reported(caller, serverId, Date.now());
     this.balancer.report(serverId, report);
   }
 
@@ -225,6 +236,7 @@ export class RegistryClient {
 
   private async sweepAndCheck(): Promise<void> {
     if (this.closed) return;
+    for (const [serverId, count] of this.callers.expire(Date.now(), this.ttl)) this.balancer.release(serverId, count);
     try {
       await this.backend.sweep();
       const servers = await this.backend.servers();

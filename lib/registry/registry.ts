@@ -7,6 +7,7 @@
 // others, so it cannot keep a dead process's servers alive. The heartbeat carries the full
 // records, which lets a new leader (memory backend) or a restarted Redis get them back
 // within one interval.
+import { randomUUID } from 'node:crypto';
 import { cluster } from '../index.js';
 import type { ClusterOptions } from '../options.js';
 import type { PickOptions, RequestReport, ServerMetrics } from './balancer/index.js';
@@ -35,7 +36,7 @@ interface SharedRegistry {
   ready(): Promise<void>;
   readonly isClusterClientLeader: boolean;
   register(record: ServerRecord): Promise<ServerRecord>;
-  heartbeat(records: ServerRecord[]): Promise<string[]>;
+  heartbeat(records: ServerRecord[], caller: string): Promise<string[]>;
   deregister(id: string): Promise<boolean>;
   setMaintenance(id: string, on: boolean): Promise<boolean>;
   servers(type?: string): Promise<ServerRecord[]>;
@@ -47,8 +48,8 @@ interface SharedRegistry {
   forwardServer(serverId: string, message: unknown): Promise<ForwardResult>;
   forwardBroadcast(message: unknown, type?: string): Promise<ForwardResult>;
   forwardConnections(connectionIds: string[], message: unknown): Promise<ForwardResult>;
-  pick(type: string, options?: PickOptions): Promise<ServerRecord>;
-  report(serverId: string, report: RequestReport): Promise<void>;
+  pick(type: string, options: PickOptions, caller: string): Promise<ServerRecord>;
+  report(serverId: string, report: RequestReport, caller: string): Promise<void>;
   metrics(serverId?: string): Promise<ServerMetrics[]>;
   healthStates(): Promise<Record<string, HealthState>>;
   subscribe(reg: RegistrySubscription, listener: (value: any) => void): void;
@@ -70,6 +71,10 @@ export class Registry {
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private heartbeatRunning = false;
   private closed = false;
+  /** This process's name in the leader's count of requests in flight (see pick). */
+  private readonly caller = randomUUID();
+  /** Picks not reported yet. */
+  private inFlight = 0;
 
   readonly forward = {
     /** To every live server (of `type` when given). */
@@ -165,13 +170,21 @@ export class Registry {
     });
   }
 
-  /** Chooses a server of `type`; call report() when its request ends. */
-  pick(type: string, options?: PickOptions): Promise<ServerRecord> {
-    return this.shared.pick(type, options ?? {});
+  /**
+   * Chooses a server of `type`; call report() when its request ends. Until then the request
+   * counts as in flight (least-active, maxConcurrent), and this process heartbeats to say it is
+   * alive: should it die first, the leader gives the request back once the alive TTL has passed.
+   */
+  async pick(type: string, options?: PickOptions): Promise<ServerRecord> {
+    const server = await this.shared.pick(type, options ?? {}, this.caller);
+    this.inFlight++;
+    this.startHeartbeat();
+    return server;
   }
 
   report(serverId: string, report: RequestReport): Promise<void> {
-    return this.shared.report(serverId, report);
+    if (this.inFlight > 0) this.inFlight--;
+    return this.shared.report(serverId, report, this.caller);
   }
 
   /** Per-server successes, failures, in flight and latency p50/p99 as this machine's leader counted them. */
@@ -211,10 +224,10 @@ export class Registry {
   }
 
   private async heartbeat(): Promise<void> {
-    if (this.heartbeatRunning || this.own.size === 0) return;
+    if (this.heartbeatRunning || (this.own.size === 0 && this.inFlight === 0)) return;
     this.heartbeatRunning = true;
     try {
-      await this.shared.heartbeat([...this.own.values()]);
+      await this.shared.heartbeat([...this.own.values()], this.caller);
     } catch (err) {
       if (!this.closed) this.logger.warn('[onelink/registry] heartbeat failed, retrying next interval:', (err as Error)?.message ?? err);
     } finally {

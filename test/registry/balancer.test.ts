@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
-import { Balancer, crc32, createStrategy, type Candidate } from '../../lib/registry/balancer/index.js';
+import { Balancer, CallerLedger, crc32, createStrategy, type Candidate } from '../../lib/registry/balancer/index.js';
 import { NoCapacityError, NoServerError } from '../../lib/registry/errors.js';
 import { resolveRegistryOptions, type BalancerOptions } from '../../lib/registry/options.js';
 
@@ -196,5 +196,30 @@ describe('registry balancer (pure strategies)', () => {
     const m = b.metrics('a');
     assert.deepEqual([m.successes, m.failures, m.inFlight, m.latencyP50, m.latencyP99], [90, 10, 1, 50, 99]);
     assert.equal(b.metrics('unknown').latencyP50, null);
+  });
+});
+
+describe('caller ledger: requests in flight per calling process', () => {
+  it('forgets a caller silent for longer than the TTL and returns what it had in flight, per server', () => {
+    const ledger = new CallerLedger();
+    ledger.picked('a', 's1', 0);
+    ledger.picked('a', 's1', 10);
+    ledger.picked('a', 's2', 20);
+    ledger.picked('b', 's1', 0);
+    ledger.reported('b', 's1', 30); // b has nothing in flight any more: forgotten at once
+    ledger.seen('a', 500);
+    assert.deepEqual([...ledger.expire(1000, 600)], []);
+    assert.deepEqual([...ledger.expire(1101, 600)], [['s1', 2], ['s2', 1]]);
+    assert.deepEqual([...ledger.expire(5000, 600)], [], 'released once');
+  });
+
+  it('lets the balancer take back released requests without recording an outcome', async () => {
+    const b = balancer({ strategy: 'least-active', maxConcurrent: 1 });
+    const candidates = servers('x');
+    await b.pick('api', candidates);
+    await assert.rejects(b.pick('api', candidates), NoCapacityError);
+    b.release('x', 1);
+    assert.equal((await b.pick('api', candidates)).id, 'x');
+    assert.deepEqual([b.metrics('x').successes, b.metrics('x').failures, b.metrics('x').inFlight], [0, 0, 1]);
   });
 });

@@ -63,3 +63,38 @@ describe('registry on one machine (real processes, memory backend)', function ()
     assert.equal((await processes[2].call('pick', 'checked')).id, 'checked');
   });
 });
+
+describe('registry: the picks of a process that dies before report()', function () {
+  this.timeout(30_000);
+  const processes: RegistryProcess[] = [];
+  after(() => Promise.all(processes.map((p) => p.stop())));
+
+  it('are given back once the alive TTL has passed, so maxConcurrent does not stay used up', async () => {
+    const port = await freePort();
+    const balancer = { strategy: 'least-active', maxConcurrent: 1 };
+    const leader = new RegistryProcess({ clusterPort: port, interval: 300, latency: 300, balancer, register: { id: 'solo', type: 'job' } });
+    processes.push(leader);
+    assert.equal((await leader.started).isLeader, true);
+    const picker = new RegistryProcess({ clusterPort: port, interval: 300, latency: 300, balancer });
+    processes.push(picker);
+    await picker.started;
+
+    assert.equal((await picker.call('pick', 'job')).id, 'solo');
+    await sleep(1000); // longer than the TTL: the picker's heartbeats keep its request counted
+    await assert.rejects(leader.call('pick', 'job'), { code: 'ERR_ONELINK_REGISTRY_NO_CAPACITY' });
+
+    await picker.kill9();
+    const started = Date.now();
+    for (;;) {
+      try {
+        assert.equal((await leader.call('pick', 'job')).id, 'solo');
+        break;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'ERR_ONELINK_REGISTRY_NO_CAPACITY' || Date.now() - started > 5000) throw err;
+        await sleep(50);
+      }
+    }
+    // TTL 600 ms, swept every 300 ms
+    assert.ok(Date.now() - started < 2000, `given back after ${Date.now() - started} ms`);
+  });
+});

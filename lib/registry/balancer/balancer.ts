@@ -79,6 +79,13 @@ export class Balancer {
     for (const wake of [...this.slotWaiters]) wake();
   }
 
+  /** Gives back requests that will never be reported (their process died); records no outcome. */
+  release(serverId: string, count: number): void {
+    const stats = this.stats.get(serverId);
+    if (stats) stats.inFlight = Math.max(0, stats.inFlight - count);
+    for (const wake of [...this.slotWaiters]) wake();
+  }
+
   metrics(serverId: string): ServerMetrics {
     return this.statsOf(serverId).snapshot();
   }
