@@ -1,19 +1,14 @@
 // cluster-client 3.7.0 from npm, the library onelink replaces, driven with its documented API.
 import { createRequire } from 'node:module';
 import { RESPONSE_TIMEOUT_MS } from '../config.js';
-import { EchoClient, type TickListener } from '../echo-client.js';
-import { quietLogger, type BenchClient, type Implementation } from './implementation.js';
+import { EchoClient } from '../echo-client.js';
+import { benchClientOf, quietLogger, type BenchClient, type CreatedEchoClient, type Implementation } from './implementation.js';
 
 const require = createRequire(import.meta.url);
 const cluster: (clientClass: unknown, options: Record<string, unknown>) => any = require('cluster-client');
 
-interface ClusterClientApi {
-  readonly isClusterClientLeader: boolean;
+interface ClusterClientApi extends CreatedEchoClient {
   ready(): Promise<void>;
-  echo<T>(value: T): Promise<T>;
-  hostPid(): Promise<number>;
-  subscribe(registration: { topic: string }, listener: TickListener): void;
-  close(): Promise<void>;
 }
 
 export const clusterClient: Implementation = {
@@ -33,14 +28,6 @@ export const clusterClient: Implementation = {
       .delegate('close', 'close')
       .create();
     await client.ready();
-    return {
-      get isLeader() {
-        return client.isClusterClientLeader;
-      },
-      echo: (value) => client.echo(value),
-      hostPid: () => client.hostPid(),
-      subscribe: (topic, listener) => client.subscribe({ topic }, listener),
-      close: () => client.close(),
-    };
+    return benchClientOf(client);
   },
 };

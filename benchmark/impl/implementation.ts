@@ -16,6 +16,30 @@ export interface BenchClient {
   close(): Promise<void>;
 }
 
+/** What both cluster libraries create from EchoClient with the same delegates. */
+export interface CreatedEchoClient {
+  readonly isClusterClientLeader: boolean;
+  echo<T>(value: T): Promise<T>;
+  hostPid(): Promise<number>;
+  subscribe(registration: { topic: string }, listener: TickListener): unknown;
+  close(): Promise<void>;
+}
+
+/** The same adapter for both libraries, so that only their own set-up differs. */
+export function benchClientOf(client: CreatedEchoClient): BenchClient {
+  return {
+    get isLeader() {
+      return client.isClusterClientLeader;
+    },
+    echo: (value) => client.echo(value),
+    hostPid: () => client.hostPid(),
+    subscribe: (topic, listener) => {
+      client.subscribe({ topic }, listener);
+    },
+    close: () => client.close(),
+  };
+}
+
 export interface Implementation {
   readonly name: ImplementationName;
   /** false when there is no election, so no second leader to fail over to */

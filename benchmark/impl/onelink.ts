@@ -2,7 +2,7 @@
 import { cluster } from '../../lib/index.js';
 import { RESPONSE_TIMEOUT_MS } from '../config.js';
 import { EchoClient } from '../echo-client.js';
-import { quietLogger, type BenchClient, type Implementation } from './implementation.js';
+import { benchClientOf, quietLogger, type BenchClient, type Implementation } from './implementation.js';
 
 export const onelink: Implementation = {
   name: 'onelink',
@@ -16,14 +16,6 @@ export const onelink: Implementation = {
       .delegate('close', 'close')
       .create();
     await client.ready();
-    return {
-      get isLeader() {
-        return client.isClusterClientLeader;
-      },
-      echo: (value) => client.echo(value),
-      hostPid: () => client.hostPid(),
-      subscribe: (topic, listener) => client.subscribe({ topic }, listener),
-      close: () => client.close(),
-    };
+    return benchClientOf(client);
   },
 };
