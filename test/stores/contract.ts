@@ -1,6 +1,7 @@
 // The SessionStore contract, run against every backend by its own test file.
 import assert from 'node:assert/strict';
 import type { SessionData, SessionStore } from '../../lib/stores/index.js';
+import { closedAfterEachTest } from './closed-after-each.js';
 
 export interface StoreTarget {
   backend: string;
@@ -25,16 +26,8 @@ function sampleSession(): SessionData {
 
 export function storeContract(target: StoreTarget): void {
   describe(`SessionStore contract: ${target.backend}`, function () {
-    let stores: SessionStore[] = [];
-    const create = async (options?: Parameters<StoreTarget['create']>[0]) => {
-      const store = await target.create(options);
-      stores.push(store);
-      return store;
-    };
-    afterEach(async () => {
-      await Promise.all(stores.map((s) => s.close()));
-      stores = [];
-    });
+    const closeAfterTest = closedAfterEachTest();
+    const create = async (options?: Parameters<StoreTarget['create']>[0]) => closeAfterTest(await target.create(options));
 
     it('returns null for a session it does not have', async () => {
       const store = await create();

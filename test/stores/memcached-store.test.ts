@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { MemcachedStore, type SessionStore } from '../../lib/stores/index.js';
+import { MemcachedStore } from '../../lib/stores/index.js';
 import { freePort, MemcachedServer, requireBinary } from '../support/servers.js';
+import { closedAfterEachTest } from './closed-after-each.js';
 import { storeContract } from './contract.js';
 
 describe('MemcachedStore', function () {
   const server = new MemcachedServer();
-  const stores: SessionStore[] = [];
+  const closeAfterTest = closedAfterEachTest();
   let counter = 0;
   const open = async (options: ConstructorParameters<typeof MemcachedStore>[0] = {}) => {
-    const store = new MemcachedStore({ servers: server.servers, prefix: `t${++counter}:`, ...options });
-    stores.push(store);
+    const store = closeAfterTest(new MemcachedStore({ servers: server.servers, prefix: `t${++counter}:`, ...options }));
     await store.ready();
     return store;
   };
@@ -17,9 +17,6 @@ describe('MemcachedStore', function () {
   before(async function () {
     requireBinary(this, 'memcached');
     await server.start();
-  });
-  afterEach(async () => {
-    await Promise.all(stores.splice(0).map((s) => s.close()));
   });
   after(() => server.dispose());
 
@@ -83,8 +80,7 @@ describe('MemcachedStore', function () {
   });
 
   it('rejects ready() with ERR_ONELINK_STORE_UNAVAILABLE when nothing listens', async () => {
-    const store = new MemcachedStore({ servers: `127.0.0.1:${await freePort()}` });
-    stores.push(store);
+    const store = closeAfterTest(new MemcachedStore({ servers: `127.0.0.1:${await freePort()}` }));
     await assert.rejects(store.ready(), { code: 'ERR_ONELINK_STORE_UNAVAILABLE' });
   });
 });

@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
-import { RedisStore, type SessionStore } from '../../lib/stores/index.js';
+import { RedisStore } from '../../lib/stores/index.js';
 import { respCommand, requireBinary } from '../support/servers.js';
+import { closedAfterEachTest } from './closed-after-each.js';
 import { storeContract } from './contract.js';
 import { LocalRedisCluster } from '../support/redis-cluster.js';
 
 describe('RedisStore on a Redis Cluster', function () {
   this.timeout(30_000);
   const cluster = new LocalRedisCluster();
-  const stores: SessionStore[] = [];
+  const closeAfterTest = closedAfterEachTest();
   let counter = 0;
   const open = async (options: ConstructorParameters<typeof RedisStore>[0] = {}) => {
-    const store = new RedisStore({ cluster: { nodes: cluster.nodes }, prefix: `c${++counter}:`, ...options });
-    stores.push(store);
+    const store = closeAfterTest(new RedisStore({ cluster: { nodes: cluster.nodes }, prefix: `c${++counter}:`, ...options }));
     await store.ready();
     return store;
   };
@@ -19,9 +19,6 @@ describe('RedisStore on a Redis Cluster', function () {
   before(async function () {
     requireBinary(this, 'redis-server');
     await cluster.start();
-  });
-  afterEach(async () => {
-    await Promise.all(stores.splice(0).map((s) => s.close()));
   });
   after(() => cluster.stop());
 

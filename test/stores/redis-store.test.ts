@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { RedisStore, StoreUnavailableError, type SessionStore } from '../../lib/stores/index.js';
+import { RedisStore, StoreUnavailableError } from '../../lib/stores/index.js';
 import { freePort, RedisServer, requireBinary } from '../support/servers.js';
+import { closedAfterEachTest } from './closed-after-each.js';
 import { storeContract } from './contract.js';
 import { redisClientCount } from './redis-clients.js';
 
@@ -9,11 +10,10 @@ import { redisClientCount } from './redis-clients.js';
 describe('RedisStore', function () {
   const server = new RedisServer();
   let raw: Redis;
-  const stores: SessionStore[] = [];
+  const closeAfterTest = closedAfterEachTest();
   let counter = 0;
   const open = async (options: ConstructorParameters<typeof RedisStore>[0] = {}) => {
-    const store = new RedisStore({ redis: { url: server.url }, prefix: `t${++counter}:`, ...options });
-    stores.push(store);
+    const store = closeAfterTest(new RedisStore({ redis: { url: server.url }, prefix: `t${++counter}:`, ...options }));
     await store.ready();
     return store;
   };
@@ -22,9 +22,6 @@ describe('RedisStore', function () {
     requireBinary(this, 'redis-server');
     await server.start();
     raw = new Redis(server.port, '127.0.0.1');
-  });
-  afterEach(async () => {
-    await Promise.all(stores.splice(0).map((s) => s.close()));
   });
   after(async () => {
     raw?.disconnect();
@@ -102,8 +99,7 @@ describe('RedisStore', function () {
 
   it('rejects ready() with ERR_ONELINK_STORE_UNAVAILABLE when nothing listens', async () => {
     const port = await freePort();
-    const store = new RedisStore({ redis: { port, connectTimeout: 1000 } });
-    stores.push(store);
+    const store = closeAfterTest(new RedisStore({ redis: { port, connectTimeout: 1000 } }));
     await assert.rejects(store.ready(), (error: any) => {
       assert.ok(error instanceof StoreUnavailableError);
       assert.equal(error.code, 'ERR_ONELINK_STORE_UNAVAILABLE');
@@ -116,8 +112,7 @@ describe('RedisStore', function () {
     const late = new RedisServer();
     late.port = await freePort();
     try {
-      const store = new RedisStore({ redis: { port: late.port, connectTimeout: 1000 } });
-      stores.push(store);
+      const store = closeAfterTest(new RedisStore({ redis: { port: late.port, connectTimeout: 1000 } }));
       await assert.rejects(store.ready(), { code: 'ERR_ONELINK_STORE_UNAVAILABLE' });
       await late.start();
       const deadline = Date.now() + 10_000;
@@ -145,8 +140,7 @@ describe('RedisStore', function () {
     after(() => persistent.dispose());
 
     const storeOn = async () => {
-      const store = new RedisStore({ redis: { port: persistent.port } });
-      stores.push(store);
+      const store = closeAfterTest(new RedisStore({ redis: { port: persistent.port } }));
       await store.ready();
       return store;
     };
