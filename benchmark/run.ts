@@ -25,6 +25,18 @@ interface RunArguments {
   write: boolean;
 }
 
+/**
+ * A comma-separated subset of `known`, each name checked; in the canonical order, so that columns
+ * and interleaving do not depend on the command line.
+ */
+function namesFrom<T extends string>(list: string, known: readonly T[], what: string): T[] {
+  const names = list.split(',');
+  for (const name of names) {
+    if (!(known as readonly string[]).includes(name)) throw new Error(`unknown ${what} "${name}" (${known.join(', ')})`);
+  }
+  return known.filter((name) => names.includes(name));
+}
+
 function parseArguments(argv: string[]): RunArguments {
   let smoke = false;
   let implementations: readonly ImplementationName[] = IMPLEMENTATION_NAMES;
@@ -37,18 +49,9 @@ function parseArguments(argv: string[]): RunArguments {
     if (flag === '--smoke') {
       smoke = true;
     } else if (flag === '--only' && value) {
-      const names = value.split(',');
-      for (const name of names) {
-        if (!(IMPLEMENTATION_NAMES as readonly string[]).includes(name)) throw new Error(`unknown implementation "${name}" (${IMPLEMENTATION_NAMES.join(', ')})`);
-      }
-      // keep the canonical order, so that columns and interleaving do not depend on the command line
-      implementations = IMPLEMENTATION_NAMES.filter((name) => names.includes(name));
+      implementations = namesFrom(value, IMPLEMENTATION_NAMES, 'implementation');
     } else if (flag === '--scenarios' && value) {
-      const names = value.split(',');
-      for (const name of names) {
-        if (!(SCENARIO_GROUPS as readonly string[]).includes(name)) throw new Error(`unknown scenario group "${name}" (${SCENARIO_GROUPS.join(', ')})`);
-      }
-      scenarios = SCENARIO_GROUPS.filter((name) => names.includes(name));
+      scenarios = namesFrom(value, SCENARIO_GROUPS, 'scenario group');
     } else if (flag === '--reps' && value && Number.isInteger(Number(value)) && Number(value) >= 1) {
       repetitions = Number(value);
     } else if (flag === '--profile') {
