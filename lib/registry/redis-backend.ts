@@ -42,9 +42,18 @@ export class RedisBackend implements RegistryBackend {
    * slot of a Redis Cluster and the scripts, which touch several keys, may run there.
    */
   private readonly ns: string;
+  /**
+   * The commands of the forward channels. On a Redis Cluster, PUBLISH counts only the receivers on
+   * the node it reached, so forwarding uses sharded pub/sub there (Redis 7): the channel's slot
+   * owner holds every subscriber and counts them all.
+   */
+  private readonly forwarding: { publish: string; subscribe: string; unsubscribe: string };
 
   constructor(private readonly config: RedisBackendConfig) {
     this.ns = `{${config.namespace}}`;
+    this.forwarding = config.cluster
+      ? { publish: 'spublish', subscribe: 'ssubscribe', unsubscribe: 'sunsubscribe' }
+      : { publish: 'publish', subscribe: 'subscribe', unsubscribe: 'unsubscribe' };
   }
 
   private get where(): string {
@@ -131,15 +140,9 @@ export class RedisBackend implements RegistryBackend {
     return this.commands.hmget(`${this.ns}conns`, ...connectionIds);
   }
 
-  /**
-   * Whether a machine listens for the server. On a Redis Cluster, PUBLISH counts only the receivers
-   * on the node it reached, so forwarding uses sharded pub/sub there (Redis 7): the channel's slot
-   * owner holds every subscriber and counts them all.
-   */
+  /** Whether a machine listens for the server. */
   async publish(serverId: string, payload: Buffer): Promise<boolean> {
-    const channel = this.forwardChannel(serverId);
-    const receivers = this.config.cluster ? await this.commands.spublish(channel, payload) : await this.commands.publish(channel, payload);
-    return receivers > 0;
+    return (await this.commands[this.forwarding.publish](this.forwardChannel(serverId), payload)) > 0;
   }
 
   async onEvent(listener: (event: BackendEvent) => void): Promise<void> {
@@ -149,15 +152,12 @@ export class RedisBackend implements RegistryBackend {
 
   async listenForward(serverId: string, listener: (payload: Buffer) => void): Promise<void> {
     this.forwardListeners.set(serverId, listener);
-    const subscriber = this.subscriberConnection();
-    const channel = this.forwardChannel(serverId);
-    await (this.config.cluster ? subscriber.ssubscribe(channel) : subscriber.subscribe(channel));
+    await this.subscriberConnection()[this.forwarding.subscribe](this.forwardChannel(serverId));
   }
 
   async unlistenForward(serverId: string): Promise<void> {
     if (!this.forwardListeners.delete(serverId) || !this.subscriber) return;
-    const channel = this.forwardChannel(serverId);
-    await (this.config.cluster ? this.subscriber.sunsubscribe(channel) : this.subscriber.unsubscribe(channel));
+    await this.subscriber[this.forwarding.unsubscribe](this.forwardChannel(serverId));
   }
 
   async close(): Promise<void> {
