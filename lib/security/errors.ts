@@ -1,0 +1,15 @@
+import { OnelinkError } from '../errors.js';
+
+/** The per-user runtime directory is missing, unsafe (another owner, a symlink, group/world writable) or unusable. */
+export class RuntimeDirError extends OnelinkError {
+  constructor(message: string, readonly path: string, options?: { cause?: unknown }) {
+    super('ERR_ONELINK_RUNTIME_DIR', message, options);
+  }
+}
+
+/** An endpoint key file is unsafe (another owner, readable by others, not a regular file) or corrupt (wrong size). */
+export class KeyFileError extends OnelinkError {
+  constructor(message: string, readonly path: string, options?: { cause?: unknown }) {
+    super('ERR_ONELINK_KEY_FILE', message, options);
+  }
+}
