@@ -13,3 +13,10 @@ export class KeyFileError extends OnelinkError {
     super('ERR_ONELINK_KEY_FILE', message, options);
   }
 }
+
+/** A Unix socket path cannot be used: too long, not a socket, not reachable, or not claimable in time. */
+export class SocketPathError extends OnelinkError {
+  constructor(message: string, readonly path: string, options?: { cause?: unknown }) {
+    super('ERR_ONELINK_SOCKET_PATH', message, options);
+  }
+}
