@@ -18,6 +18,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AuthError } from './auth-errors.js';
 import { decodeValue, encodeValue } from './codec.js';
+import { describeValue } from './describe.js';
 import { FrameKind, HANDSHAKE_MAGIC, PROTOCOL_VERSION } from './constants.js';
 import { ProtocolError } from './errors.js';
 import { encodeFrame } from './frame.js';
@@ -164,53 +165,43 @@ function handshakeObject(frame: Frame, what: string): Record<string, unknown> {
     fail(`not ${what}: the connection object is not valid MessagePack`, error);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value) || Buffer.isBuffer(value)) {
-    fail(`not ${what}: the connection object is ${describe(value)}, expected an object with magic "${HANDSHAKE_MAGIC}"`);
+    fail(`not ${what}: the connection object is ${describeValue(value)}, expected an object with magic "${HANDSHAKE_MAGIC}"`);
   }
   const object = value as Record<string, unknown>;
-  if (object.magic !== HANDSHAKE_MAGIC) fail(`not ${what}: magic is ${describe(object.magic)}, expected "${HANDSHAKE_MAGIC}"`);
+  if (object.magic !== HANDSHAKE_MAGIC) fail(`not ${what}: magic is ${describeValue(object.magic)}, expected "${HANDSHAKE_MAGIC}"`);
   return object;
 }
 
 function helloFields(h: Record<string, unknown>): { version: number; pid: number; nonce: Buffer } {
   if (h.version !== PROTOCOL_VERSION) {
-    fail(`protocol version mismatch: peer speaks onelink protocol ${typeof h.version === 'number' ? h.version : describe(h.version)}, this side ${PROTOCOL_VERSION}`);
+    fail(`protocol version mismatch: peer speaks onelink protocol ${typeof h.version === 'number' ? h.version : describeValue(h.version)}, this side ${PROTOCOL_VERSION}`);
   }
-  if (typeof h.pid !== 'number' || !Number.isSafeInteger(h.pid) || h.pid < 0) fail(`bad hello: pid is ${describe(h.pid)}, expected an integer >= 0`);
+  if (typeof h.pid !== 'number' || !Number.isSafeInteger(h.pid) || h.pid < 0) fail(`bad hello: pid is ${describeValue(h.pid)}, expected an integer >= 0`);
   if (h.nonce === undefined) fail('bad hello: it carries no nonce: the peer runs a onelink version without authentication');
   return { version: h.version, pid: h.pid, nonce: bytesField(h.nonce, 'nonce', NONCE_SIZE) };
 }
 
 function bytesField(value: unknown, name: string, size: number): Buffer {
-  if (!Buffer.isBuffer(value) || value.length !== size) fail(`bad handshake: ${name} is ${describe(value)}, expected ${size} bytes`);
+  if (!Buffer.isBuffer(value) || value.length !== size) fail(`bad handshake: ${name} is ${describeValue(value)}, expected ${size} bytes`);
   // A copy: the decoded value is a view of the received chunk, which must not be kept alive.
   return Buffer.from(value);
 }
 
 export function parseConnectingHello(frame: Frame): ConnectingHello {
   const h = handshakeObject(frame, 'a hello');
-  if (!CONNECTING_ROLES.includes(h.role as ConnectingRole)) fail(`bad hello: role is ${describe(h.role)}, expected "follower" or "observer"`);
+  if (!CONNECTING_ROLES.includes(h.role as ConnectingRole)) fail(`bad hello: role is ${describeValue(h.role)}, expected "follower" or "observer"`);
   return { magic: HANDSHAKE_MAGIC, ...helloFields(h), role: h.role as ConnectingRole };
 }
 
 export function parseLeaderHello(frame: Frame): LeaderHello {
   const h = handshakeObject(frame, 'a hello');
-  if (h.role !== 'leader') fail(`bad hello: role is ${describe(h.role)}, expected "leader"`);
+  if (h.role !== 'leader') fail(`bad hello: role is ${describeValue(h.role)}, expected "leader"`);
   const fields = helloFields(h);
   return { magic: HANDSHAKE_MAGIC, ...fields, role: 'leader', proof: bytesField(h.proof, 'proof', PROOF_SIZE) };
 }
 
 export function parseAuth(frame: Frame): Buffer {
   return bytesField(handshakeObject(frame, 'an auth frame').proof, 'proof', PROOF_SIZE);
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'missing';
-  if (value === null) return 'null';
-  if (Buffer.isBuffer(value)) return `a ${value.length}-byte binary`;
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
 }
 
 // ---- the two sides, in order ----
