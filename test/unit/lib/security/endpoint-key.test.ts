@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
-import { fork } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { once } from 'node:events';
 import {
   deriveEndpointKey,
   endpointKey,
@@ -17,10 +13,10 @@ import {
 import { KeyFileError } from '../../../../lib/security/errors.js';
 import { ensureRuntimeDir } from '../../../../lib/security/runtime-dir.js';
 import { OTHER_UID, SKIP_REASON, canSwitchUser, probeAsOtherUser } from '../../../support/other-user.js';
+import { Racers } from './racers.js';
 import { useTempDir } from './temp.js';
 
 const ENDPOINT = tcpEndpointId('127.0.0.1', 7777);
-const RACER = fileURLToPath(new URL('./fixtures/key-racer.ts', import.meta.url));
 
 async function refused(dir: string, message: RegExp): Promise<void> {
   await assert.rejects(readOrCreateKeyFile(dir, ENDPOINT), (e: unknown) => {
@@ -29,16 +25,6 @@ async function refused(dir: string, message: RegExp): Promise<void> {
     assert.equal(e.path, keyFilePath(dir, ENDPOINT));
     assert.match(e.message, message);
     return true;
-  });
-}
-
-function nextMessage(child: ChildProcess, timeoutMs: number): Promise<any> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no message from process ${child.pid} within ${timeoutMs} ms`)), timeoutMs);
-    child.once('message', (message) => {
-      clearTimeout(timer);
-      resolve(message);
-    });
   });
 }
 
@@ -67,25 +53,18 @@ describe('security: endpoint key', () => {
   });
 
   it('8 processes creating the key at once all end up with the same key', async function () {
-    // Generous bounds: eight processes loading TypeScript at once on a busy two-core machine start slowly.
     this.timeout(150000);
-    const children = Array.from({ length: 8 }, () =>
-      fork(RACER, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
-    );
+    const racers = await Racers.start(8);
     try {
-      await Promise.all(children.map(async (child) => assert.deepEqual(await nextMessage(child, 90000), { ready: true })));
       for (let round = 0; round < 5; round++) {
         const endpointId = tcpEndpointId('127.0.0.1', 9000 + round);
-        const replies = children.map((child) => nextMessage(child, 15000));
-        for (const child of children) child.send({ dir: temp.path, endpointId });
-        const keys = await Promise.all(replies);
+        const keys = await racers.race({ op: 'key', dir: temp.path, endpointId });
         const winner = readFileSync(keyFilePath(temp.path, endpointId)).toString('hex');
-        assert.deepEqual(keys, children.map(() => ({ key: winner })), `round ${round}`);
+        assert.deepEqual(keys, keys.map(() => ({ key: winner })), `round ${round}`);
       }
       assert.equal(readdirSync(temp.path).filter((name) => name.endsWith('.tmp')).length, 0);
     } finally {
-      for (const child of children) child.disconnect();
-      await Promise.all(children.map((child) => (child.exitCode === null ? once(child, 'exit') : undefined)));
+      await racers.stop();
     }
   });
 

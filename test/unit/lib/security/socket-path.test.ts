@@ -6,6 +6,7 @@ import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { SocketPathError } from '../../../../lib/security/errors.js';
 import { MAX_SOCKET_PATH_BYTES, claimSocketPath, probeSocket, resolveSocketPath } from '../../../../lib/security/socket-path.js';
+import { Racers } from './racers.js';
 import { useTempDir } from './temp.js';
 
 /** A socket file left behind by a process that died without closing its server. */
@@ -42,6 +43,18 @@ function whoAnswers(path: string, servers: Server[]): Promise<number> {
       reject(error);
     });
     client.on('connect', () => client.end());
+  });
+}
+
+/** What the server at path writes to a new connection. */
+function answer(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const client = connect(path);
+    client.setEncoding('utf8');
+    client.on('data', (chunk: string) => (text += chunk));
+    client.on('end', () => resolve(text));
+    client.on('error', reject);
   });
 }
 
@@ -111,6 +124,24 @@ describe('security: unix socket path', () => {
       assert.equal(claimers.filter((s) => s.listening).length, 1);
       assert.equal(await whoAnswers(path, claimers), winners[0]);
       await closeAll(claimers);
+    }
+  });
+
+  it('of several processes claiming one stale socket, exactly one listens and answers', async function () {
+    this.timeout(150000);
+    const racers = await Racers.start(6);
+    try {
+      for (let round = 0; round < 3; round++) {
+        const path = join(temp.path, `race-${round}.sock`);
+        staleSocket(path);
+        const results = await racers.race({ op: 'claim', path });
+        const winners = racers.pids().filter((_, i) => results[i].claim === 'listening');
+        assert.equal(winners.length, 1, `round ${round}: ${JSON.stringify(results)}`);
+        assert.deepEqual(results.filter((r) => r.claim !== 'listening'), results.slice(1).map(() => ({ claim: 'held' })));
+        assert.equal(await answer(path), String(winners[0]));
+      }
+    } finally {
+      await racers.stop();
     }
   });
 
