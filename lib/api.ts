@@ -5,7 +5,7 @@ import { Base } from 'sdk-base';
 import { agentFor, type Agent } from './agent.js';
 import type { ChannelMember, LocalChannel } from './channel.js';
 import { ClientClosedError } from './errors.js';
-import { resolveOptions, type ClusterOptions, type DelegateKind, type DelegateSpec } from './options.js';
+import { resolveOptions, type ClusterOptions, type DelegateKind, type DelegateSpec, type ResolvedOptions } from './options.js';
 import { buildDelegates, toDelegateSpec, type ChannelSpec, type DataClientClass } from './spec.js';
 
 type AnyFunction = (...args: any[]) => any;
@@ -44,8 +44,12 @@ export class ClusterClientBuilder<C extends DataClientClass> {
   private readonly delegates = new Map<string, DelegateSpec>();
   private readonly overrides: Record<string, unknown> = {};
 
-  constructor(private readonly Client: C, private readonly options: ClusterOptions = {}) {
+  private readonly options: ResolvedOptions;
+
+  constructor(private readonly Client: C, options: ClusterOptions = {}) {
     if (typeof Client !== 'function') throw new TypeError('cluster(Client, options): Client must be a class');
+    // Checked here, so that a wrong option fails where it is written, not later in a timer.
+    this.options = resolveOptions(options, Client.name || 'DataClient');
   }
 
   /** Routes `name` to the leader's DataClient as `to` (default invoke). `{ to, idempotent: true }` allows re-sending after a failover. */
@@ -61,7 +65,7 @@ export class ClusterClientBuilder<C extends DataClientClass> {
   }
 
   create(...args: ConstructorParameters<C>): ClusterClient<InstanceType<C>> {
-    const options = resolveOptions(this.options, this.Client.name || 'DataClient');
+    const options = this.options;
     const delegates = buildDelegates(this.Client, this.delegates, options);
     for (const [name, delegate] of Object.entries(delegates)) {
       // A delegate named like a member of the cluster client itself (on, emit, ready...) would shadow it.

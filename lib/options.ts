@@ -1,6 +1,7 @@
 // Every option of a cluster client and its default, in one place.
 import type { Transcode } from '../protocol/index.js';
 import { defaultTranscode } from '../protocol/index.js';
+import { InvalidOptionError } from './option-errors.js';
 
 export interface Logger {
   info(...args: unknown[]): void;
@@ -18,15 +19,15 @@ export interface DelegateSpec {
 }
 
 export interface ClusterOptions {
-  /** Channel name: clients of one name share one DataClient in the leader. Default: the class name. */
+  /** Channel name: clients of one name share one DataClient in the leader. 1 to 256 characters. Default: the class name. */
   name?: string;
-  /** Local TCP port the processes compete for. Default: env NODE_CLUSTER_CLIENT_PORT, else 7777. */
+  /** Local TCP port the processes compete for: an integer from 1 to 65535. Default: env NODE_CLUSTER_CLIENT_PORT, else 7777. */
   port?: number;
   /** No leader election: clients of one name in this process share one DataClient. Default: env NODE_CLUSTER_CLIENT_SINGLE_MODE === '1'. */
   singleMode?: boolean;
   /** true: this process must win the port or fail; false: never leads, waits for a leader. Default: undefined (compete). */
   isLeader?: boolean;
-  /** How long calls wait for a leader (initial election and failover) before failing. Default 30000 ms. */
+  /** How long calls wait for a leader (initial election and failover) before failing. Default 30000 ms. Every time is an integer from 1 to 2^31 - 1 ms. */
   maxWaitTime?: number;
   /** How long a follower waits for the handshake of whatever holds the port. Default 3000 ms. */
   connectTimeout?: number;
@@ -34,7 +35,7 @@ export interface ClusterOptions {
   responseTimeout?: number;
   /** Ping period on every leader/follower socket. Default 20000 ms. */
   heartbeatInterval?: number;
-  /** Missed heartbeats before a peer is treated as lost. Default 3. */
+  /** Missed heartbeats before a peer is treated as lost: a positive integer. Default 3. */
   heartbeatMaxMisses?: number;
   /** Whether heartbeats are checked at all. Default true. */
   isCheckHeartbeat?: boolean;
@@ -50,11 +51,11 @@ export interface ClusterOptions {
   logger?: Logger;
   /** Delegate every async method and subscribe/unSubscribe/publish/close. Default true. */
   autoGenerate?: boolean;
-  /** Method names that are safe to re-send after a failover (besides `delegate(name, { idempotent: true })`). */
+  /** Delegated method names that are safe to re-send after a failover (besides `delegate(name, { idempotent: true })`). */
   idempotent?: string[];
-  /** Largest frame accepted on the wire. Default 64 MiB. */
+  /** Largest frame accepted on the wire: 64 KiB to 2 GiB - 1. Default 64 MiB. */
   maxFrameSize?: number;
-  /** Calls waiting for a leader at most; more fail at once with NoLeaderError. Default 10000. */
+  /** Calls waiting for a leader at most (a positive integer); more fail at once with NoLeaderError. Default 10000. */
   maxQueuedCalls?: number;
 }
 
@@ -87,20 +88,93 @@ export interface ResolvedOptions extends Required<Omit<ClusterOptions, 'isLeader
   idempotent: string[];
 }
 
+/** Timers of Node fire at once beyond 2^31 - 1 ms (about 24.8 days): a longer wait is a mistake, not a wish. */
+export const MAX_TIME_MS = 2 ** 31 - 1;
+/**
+ * The range of maxFrameSize. Below 64 KiB an ordinary error answer (message and stack) or handshake
+ * would not fit, so a peer would be dropped for doing its job. A frame is assembled in one Buffer, and
+ * 2 GiB - 1 is the largest length that stays a 32-bit signed integer for every Buffer and socket API.
+ */
+export const MIN_FRAME_SIZE = 64 * 1024;
+export const MAX_FRAME_SIZE = 2 ** 31 - 1;
+/** The name is sent in the connection object of every frame: short, so that it never weighs on a call. */
+export const MAX_NAME_LENGTH = 256;
+
+const TIME_OPTIONS = ['maxWaitTime', 'connectTimeout', 'responseTimeout', 'heartbeatInterval', 'subscribeTimeout'] as const;
+const BOOLEAN_OPTIONS = ['singleMode', 'isCheckHeartbeat', 'isBroadcast', 'autoGenerate'] as const;
+
+/**
+ * The options with their defaults, every one checked: a value out of range throws InvalidOptionError
+ * naming the option, the value and the range. Keys this library does not know are ignored, as
+ * cluster-client does (egg passes some of its own).
+ */
 export function resolveOptions(options: ClusterOptions, className: string): ResolvedOptions {
-  const envPort = Number(process.env.NODE_CLUSTER_CLIENT_PORT);
-  return {
+  if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', options, 'an object');
+  const given = definedOnly(options);
+  const resolved: ResolvedOptions = {
     ...defaults,
-    port: options.port ?? (Number.isInteger(envPort) && envPort > 0 ? envPort : DEFAULT_PORT),
-    singleMode: options.singleMode ?? process.env.NODE_CLUSTER_CLIENT_SINGLE_MODE === '1',
+    port: given.port ?? portFromEnv(),
+    singleMode: given.singleMode ?? singleModeFromEnv(),
     transcode: defaultTranscode,
     formatKey: stableKey,
     logger: defaultLogger,
-    ...definedOnly(options),
-    name: options.name ?? className,
-    isLeader: options.isLeader,
-    idempotent: options.idempotent ?? [],
+    ...given,
+    name: given.name ?? className,
+    isLeader: given.isLeader,
+    idempotent: given.idempotent ?? [],
   };
+  checkOptions(resolved);
+  return resolved;
+}
+
+function checkOptions(o: ResolvedOptions): void {
+  if (typeof o.name !== 'string' || o.name.length === 0 || o.name.length > MAX_NAME_LENGTH) {
+    throw new InvalidOptionError('name', o.name, `a non-empty string of at most ${MAX_NAME_LENGTH} characters`);
+  }
+  checkInteger('port', o.port, 1, 65535);
+  for (const option of TIME_OPTIONS) checkInteger(option, o[option], 1, MAX_TIME_MS, ' ms');
+  checkInteger('heartbeatMaxMisses', o.heartbeatMaxMisses, 1, Number.MAX_SAFE_INTEGER);
+  checkInteger('maxFrameSize', o.maxFrameSize, MIN_FRAME_SIZE, MAX_FRAME_SIZE, ' bytes (64 KiB to 2 GiB - 1)');
+  checkInteger('maxQueuedCalls', o.maxQueuedCalls, 1, Number.MAX_SAFE_INTEGER);
+  for (const option of BOOLEAN_OPTIONS) {
+    if (typeof o[option] !== 'boolean') throw new InvalidOptionError(option, o[option], 'true or false');
+  }
+  if (o.isLeader !== undefined && typeof o.isLeader !== 'boolean') throw new InvalidOptionError('isLeader', o.isLeader, 'true, false or undefined');
+  if (!Array.isArray(o.idempotent) || !o.idempotent.every((name) => typeof name === 'string')) {
+    throw new InvalidOptionError('idempotent', o.idempotent, 'an array of delegated method names');
+  }
+  if (!hasFunctions(o.transcode, ['encode', 'decode'])) throw new InvalidOptionError('transcode', o.transcode, 'an object with encode and decode functions');
+  if (typeof o.formatKey !== 'function') throw new InvalidOptionError('formatKey', o.formatKey, 'a function (reg) => string');
+  if (!hasFunctions(o.logger, ['info', 'warn', 'error']) || (o.logger.debug !== undefined && typeof o.logger.debug !== 'function')) {
+    throw new InvalidOptionError('logger', o.logger, 'an object with info, warn and error functions (debug optional)');
+  }
+}
+
+function checkInteger(option: string, value: unknown, min: number, max: number, unit = ''): void {
+  if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
+    throw new InvalidOptionError(option, value, `an integer from ${min} to ${max}${unit}`);
+  }
+}
+
+function hasFunctions(value: unknown, names: string[]): boolean {
+  return value !== null && typeof value === 'object' && names.every((name) => typeof (value as Record<string, unknown>)[name] === 'function');
+}
+
+/** NODE_CLUSTER_CLIENT_PORT, as cluster-client reads it; set but not a port, it is an error, not 7777. */
+function portFromEnv(): number {
+  const text = process.env.NODE_CLUSTER_CLIENT_PORT;
+  if (text === undefined || text === '') return DEFAULT_PORT;
+  const port = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
+  checkInteger('NODE_CLUSTER_CLIENT_PORT', Number.isNaN(port) ? text : port, 1, 65535);
+  return port;
+}
+
+/** NODE_CLUSTER_CLIENT_SINGLE_MODE: '1' is on, '0' or unset off; anything else ('true'...) is an error, not off. */
+function singleModeFromEnv(): boolean {
+  const text = process.env.NODE_CLUSTER_CLIENT_SINGLE_MODE;
+  if (text === undefined || text === '' || text === '0') return false;
+  if (text === '1') return true;
+  throw new InvalidOptionError('NODE_CLUSTER_CLIENT_SINGLE_MODE', text, '"1" (on), "0" or unset (off)');
 }
 
 function definedOnly<T extends object>(obj: T): Partial<T> {

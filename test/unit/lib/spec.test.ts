@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { resolveOptions, stableKey } from '../../../lib/options.js';
+import { resolveOptions } from '../../../lib/options.js';
 import { agreementOf, buildDelegates, disagreement, toDelegateSpec, type ChannelSpec } from '../../../lib/spec.js';
 
 class Parent extends EventEmitter {
@@ -14,50 +14,6 @@ class Sample extends Parent {
   close() {}
   async ready() {}
 }
-
-describe('options', () => {
-  const saved = { ...process.env };
-  afterEach(() => {
-    process.env = { ...saved };
-  });
-
-  it('fills documented defaults and takes the class name as channel name', () => {
-    delete process.env.NODE_CLUSTER_CLIENT_PORT;
-    delete process.env.NODE_CLUSTER_CLIENT_SINGLE_MODE;
-    const options = resolveOptions({}, 'Sample');
-    assert.equal(options.name, 'Sample');
-    assert.equal(options.port, 7777);
-    assert.equal(options.singleMode, false);
-    assert.equal(options.responseTimeout, 3000);
-    assert.equal(options.isBroadcast, true);
-    assert.equal(options.isLeader, undefined);
-  });
-
-  it('reads the port and single mode from the environment, and options win over it', () => {
-    process.env.NODE_CLUSTER_CLIENT_PORT = '9123';
-    process.env.NODE_CLUSTER_CLIENT_SINGLE_MODE = '1';
-    assert.equal(resolveOptions({}, 'x').port, 9123);
-    assert.equal(resolveOptions({}, 'x').singleMode, true);
-    assert.equal(resolveOptions({ port: 1234, singleMode: false }, 'x').port, 1234);
-    assert.equal(resolveOptions({ port: 1234, singleMode: false }, 'x').singleMode, false);
-  });
-
-  it('logs info, warn and error to the console by default, and keeps debug silent', () => {
-    const logger = resolveOptions({}, 'x').logger;
-    assert.equal(typeof logger.info, 'function');
-    assert.equal(typeof logger.error, 'function');
-    assert.equal(logger.debug, undefined);
-  });
-
-  it('ignores options given as undefined', () => {
-    assert.equal(resolveOptions({ responseTimeout: undefined }, 'x').responseTimeout, 3000);
-  });
-
-  it('makes the same subscription key whatever the order of object keys', () => {
-    assert.equal(stableKey({ a: 1, b: { d: 2, c: 3 } }), stableKey({ b: { c: 3, d: 2 }, a: 1 }));
-    assert.notEqual(stableKey({ a: 1 }), stableKey({ a: 2 }));
-  });
-});
 
 describe('delegation rules', () => {
   const options = resolveOptions({}, 'Sample');
