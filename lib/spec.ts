@@ -1,6 +1,6 @@
 // What a process knows about one channel: the DataClient class, its constructor arguments,
 // and how each method is delegated. Only the leader uses it to construct the DataClient.
-import type { ChannelAgreement } from './messages.js';
+import { createHash } from 'node:crypto';
 import type { DelegateKind, DelegateSpec, ResolvedOptions } from './options.js';
 
 export type DataClientClass = new (...args: any[]) => any;
@@ -63,22 +63,109 @@ export function buildDelegates(Client: DataClientClass, explicit: Map<string, De
   return delegates;
 }
 
+/**
+ * What makes two clients of one name the same client, so that they may share one DataClient: leader
+ * and follower (checked when the channel opens), or two clients of one name in one process (checked
+ * by create()). Plain data: it travels in the OPEN message.
+ */
+export interface ChannelAgreement {
+  /** The DataClient class's name. */
+  className: string;
+  /** Method name -> delegate kind, names sorted. */
+  delegates: Record<string, string>;
+  isBroadcast: boolean;
+  /** sha256 (hex) of the constructor arguments' stable encoding: the arguments themselves, secrets included, stay in the process. */
+  argsDigest: string;
+}
+
 export function agreementOf(spec: ChannelSpec): ChannelAgreement {
   const delegates: Record<string, string> = {};
   for (const name of Object.keys(spec.delegates).sort()) delegates[name] = spec.delegates[name].to;
-  return { delegates, isBroadcast: spec.options.isBroadcast };
+  return { className: spec.Client.name, delegates, isBroadcast: spec.options.isBroadcast, argsDigest: argsDigest(spec.args) };
 }
 
-/** Names what differs between two agreements, or null when they agree. */
-export function disagreement(leader: ChannelAgreement, follower: ChannelAgreement, labels: [string, string] = ['leader', 'follower']): string | null {
+export function argsDigest(args: unknown[]): string {
+  return createHash('sha256').update(stableEncoding(args)).digest('hex');
+}
+
+/**
+ * One string per value, the same in every process for equal arguments: object keys sorted, keys
+ * whose value is undefined left out, numbers, strings, bigints, Buffers, Dates, Maps and Sets by
+ * value. A function counts by its name and arity, and any other class instance (a logger, a
+ * socket, an agent) by its class name only: those are the process's own and differ between
+ * processes that are still the same client.
+ */
+export function stableEncoding(value: unknown, seen: Set<object> = new Set()): string {
+  switch (typeof value) {
+    case 'undefined':
+      return 'u';
+    case 'boolean':
+      return value ? 'T' : 'F';
+    case 'number':
+      return `n${Object.is(value, -0) ? '-0' : String(value)}`;
+    case 'bigint':
+      return `i${value}`;
+    case 'string':
+      return JSON.stringify(value);
+    case 'symbol':
+      return `y${JSON.stringify(value.description ?? '')}`;
+    case 'function':
+      return `f${JSON.stringify(value.name)}/${value.length}`;
+    default:
+      break;
+  }
+  if (value === null) return 'N';
+  const object = value as object;
+  if (seen.has(object)) return 'cycle';
+  seen.add(object);
+  try {
+    return encodeObject(object, seen);
+  } finally {
+    seen.delete(object);
+  }
+}
+
+function encodeObject(object: object, seen: Set<object>): string {
+  const encode = (v: unknown) => stableEncoding(v, seen);
+  if (Array.isArray(object)) return `[${object.map(encode).join(',')}]`;
+  if (ArrayBuffer.isView(object)) {
+    return `${object.constructor.name}:${Buffer.from(object.buffer, object.byteOffset, object.byteLength).toString('hex')}`;
+  }
+  if (object instanceof Date) return `D${object.getTime()}`;
+  if (object instanceof Map) return `M{${[...object].map(([k, v]) => `${encode(k)}:${encode(v)}`).sort().join(',')}}`;
+  if (object instanceof Set) return `S{${[...object].map(encode).sort().join(',')}}`;
+  const proto = Object.getPrototypeOf(object);
+  if (proto !== Object.prototype && proto !== null) return `o${JSON.stringify(object.constructor?.name ?? '')}`;
+  const record = object as Record<string, unknown>;
+  const keys = Object.keys(record).filter((key) => record[key] !== undefined).sort();
+  return `{${keys.map((key) => `${JSON.stringify(key)}:${encode(record[key])}`).join(',')}}`;
+}
+
+/**
+ * Names what differs between two agreements, field by field, or null when they agree. The second may
+ * come from the wire, so it is checked as untrusted data.
+ */
+export function disagreement(mine: ChannelAgreement, theirs: unknown, labels: [string, string] = ['leader', 'follower']): string | null {
   const [first, second] = labels;
+  if (!isAgreement(theirs)) return `the ${second}'s agreement is not one this version understands`;
   const problems: string[] = [];
-  if (leader.isBroadcast !== follower.isBroadcast) problems.push(`isBroadcast: ${first} ${leader.isBroadcast}, ${second} ${follower.isBroadcast}`);
-  const names = new Set([...Object.keys(leader.delegates), ...Object.keys(follower.delegates)]);
+  if (mine.className !== theirs.className) problems.push(`DataClient class: ${first} ${mine.className || '(anonymous)'}, ${second} ${theirs.className || '(anonymous)'}`);
+  if (mine.argsDigest !== theirs.argsDigest) {
+    problems.push(`constructor arguments differ (${first} digest ${mine.argsDigest.slice(0, 12)}… vs ${second} ${theirs.argsDigest.slice(0, 12)}…)`);
+  }
+  if (mine.isBroadcast !== theirs.isBroadcast) problems.push(`isBroadcast: ${first} ${mine.isBroadcast}, ${second} ${theirs.isBroadcast}`);
+  const names = new Set([...Object.keys(mine.delegates), ...Object.keys(theirs.delegates)]);
   for (const name of [...names].sort()) {
-    const a = leader.delegates[name];
-    const b = follower.delegates[name];
+    const a = Object.hasOwn(mine.delegates, name) ? mine.delegates[name] : undefined;
+    const b = Object.hasOwn(theirs.delegates, name) ? theirs.delegates[name] : undefined;
     if (a !== b) problems.push(`delegate "${name}": ${first} ${a ?? 'none'}, ${second} ${b ?? 'none'}`);
   }
   return problems.length ? problems.join('; ') : null;
+}
+
+function isAgreement(value: unknown): value is ChannelAgreement {
+  const a = value as ChannelAgreement | null;
+  return typeof a === 'object' && a !== null
+    && typeof a.className === 'string' && typeof a.argsDigest === 'string' && typeof a.isBroadcast === 'boolean'
+    && typeof a.delegates === 'object' && a.delegates !== null && Object.values(a.delegates).every((kind) => typeof kind === 'string');
 }

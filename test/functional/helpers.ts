@@ -2,9 +2,9 @@
 // protocol peer that speaks frames directly to a leader (to ask it things no client would).
 import net from 'node:net';
 import { decodeValue, encodeFrame, encodeHello, FrameDecoder, FrameKind, type Frame } from '../../protocol/index.js';
-import { encodeConnection, EMPTY, ERROR_RESPONSE, Op, type ChannelAgreement } from '../../lib/messages.js';
+import { encodeConnection, EMPTY, ERROR_RESPONSE, Op } from '../../lib/messages.js';
 import { resolveOptions } from '../../lib/options.js';
-import { agreementOf, buildDelegates, toDelegateSpec } from '../../lib/spec.js';
+import { agreementOf, buildDelegates, toDelegateSpec, type ChannelAgreement } from '../../lib/spec.js';
 import { EchoClient } from '../fixtures/echo-client.js';
 import { WORKER_DELEGATES, type ExtraClientConfig } from '../fixtures/extra-clients.js';
 import type { WorkerProcess } from '../support/processes.js';
@@ -44,11 +44,11 @@ export function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-/** What a worker's EchoClient channel agrees on: a raw peer must present it to open the channel. */
+/** What a worker's EchoClient channel (created with the default `{}`) agrees on: a raw peer must present it to open the channel. */
 export function workerAgreement(name: string, port: number): ChannelAgreement {
   const options = resolveOptions({ name, port }, EchoClient.name);
   const explicit = new Map(Object.entries(WORKER_DELEGATES).map(([method, to]) => [method, toDelegateSpec(to)]));
-  return agreementOf({ Client: EchoClient, args: [], overrides: {}, delegates: buildDelegates(EchoClient, explicit, options), options });
+  return agreementOf({ Client: EchoClient, args: [{}], overrides: {}, delegates: buildDelegates(EchoClient, explicit, options), options });
 }
 
 export interface RawResponse {

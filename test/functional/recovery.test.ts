@@ -75,17 +75,19 @@ describe('recovery', () => {
 
     it('a follower whose OPEN timed out while the DataClient was starting opens it again on the next call', async () => {
       const port = await freePort();
-      const leader = await WorkerProcess.start({ port, clientOptions: { initDelayMs: 2500 } });
+      // Longer than a loaded machine takes to start the follower's process, so that its OPEN waits.
+      const clientOptions = { initDelayMs: 4000 };
+      const leader = await WorkerProcess.start({ port, clientOptions });
       workers.push(leader);
       await sleep(300); // the leader holds the port before the follower starts
-      const follower = await WorkerProcess.start({ port, options: { maxWaitTime: 500, responseTimeout: 500 } });
+      const follower = await WorkerProcess.start({ port, options: { maxWaitTime: 500, responseTimeout: 500 }, clientOptions });
       workers.push(follower);
       const ready: ReadyResult = await follower.ready;
       assert.equal(ready.ok, false);
       assert.equal(ready.error?.code, 'ERR_ONELINK_RESPONSE_TIMEOUT');
       assert.equal((await leader.ready).ok, true);
       let servedBy: number | undefined;
-      for (const until = Date.now() + 8000; servedBy === undefined && Date.now() < until; await sleep(300)) {
+      for (const until = Date.now() + 10000; servedBy === undefined && Date.now() < until; await sleep(300)) {
         servedBy = await follower.invoke<number>('pid').catch(() => undefined);
       }
       assert.equal(servedBy, leader.pid);

@@ -21,4 +21,31 @@ describe('clients of one name in one process', () => {
       await first.close();
     }
   });
+
+  it('refuses a second client of another DataClient class, even with the same methods', async () => {
+    class OtherEchoClient extends EchoClient {}
+    const first = cluster(EchoClient, { name: 'same-process-class', singleMode: true }).create({});
+    try {
+      assert.throws(() => cluster(OtherEchoClient, { name: 'same-process-class', singleMode: true }).create({}), {
+        name: 'OptionsMismatchError',
+        message: 'client "same-process-class" already exists in this process with other options: DataClient class: existing EchoClient, new OtherEchoClient',
+      });
+    } finally {
+      await first.close();
+    }
+  });
+
+  it('refuses a second client with other constructor arguments, naming their digests', async () => {
+    const first = cluster(EchoClient, { name: 'same-process-args', singleMode: true }).create({ initDelayMs: 1 });
+    try {
+      assert.throws(
+        () => cluster(EchoClient, { name: 'same-process-args', singleMode: true }).create({ initDelayMs: 2 }),
+        /already exists in this process with other options: constructor arguments differ \(existing digest [0-9a-f]{12}… vs new [0-9a-f]{12}…\)$/,
+      );
+      const same = cluster(EchoClient, { name: 'same-process-args', singleMode: true }).create({ initDelayMs: 1 });
+      await same.close();
+    } finally {
+      await first.close();
+    }
+  });
 });

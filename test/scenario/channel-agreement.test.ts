@@ -22,7 +22,7 @@ describe('scenario: followers that do not match the leader', function () {
 
   after(() => killAll(workers));
 
-  async function follower(config: { name?: string; options?: Record<string, unknown> }): Promise<WorkerProcess> {
+  async function follower(config: { name?: string; options?: Record<string, unknown>; clientOptions?: Record<string, unknown> }): Promise<WorkerProcess> {
     const worker = await WorkerProcess.start({ port, ...config });
     workers.push(worker);
     return worker;
@@ -48,6 +48,15 @@ describe('scenario: followers that do not match the leader', function () {
     assert.match(ready.error!.message, /delegate "increment": leader invoke, follower none/);
     assert.match(ready.error!.message, /delegate "subscribe": leader subscribe, follower none/);
     assert.doesNotMatch(ready.error!.message, /delegate "echo"/, 'a delegate both sides agree on was named');
+  });
+
+  it('the constructor arguments differ: ready() rejects with OptionsMismatchError naming their digests, not their content', async () => {
+    const w = await follower({ clientOptions: { initDelayMs: 1 } });
+    const ready = await w.ready;
+    assert.equal(ready.ok, false);
+    assert.equal(ready.error!.code, 'ERR_ONELINK_OPTIONS_MISMATCH');
+    assert.match(ready.error!.message, /constructor arguments differ \(leader digest [0-9a-f]{12}… vs follower [0-9a-f]{12}…\)/);
+    assert.doesNotMatch(ready.error!.message, /initDelayMs/);
   });
 
   it('a channel the leader process never creates: ready() rejects with ChannelUnavailableError after maxWaitTime', async () => {

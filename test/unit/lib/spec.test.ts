@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { resolveOptions } from '../../../lib/options.js';
-import { agreementOf, buildDelegates, disagreement, toDelegateSpec, type ChannelSpec } from '../../../lib/spec.js';
+import { agreementOf, argsDigest, buildDelegates, disagreement, stableEncoding, toDelegateSpec, type ChannelSpec, type DataClientClass } from '../../../lib/spec.js';
 
 class Parent extends EventEmitter {
   async inherited() {}
@@ -49,5 +49,80 @@ describe('delegation rules', () => {
     assert.match(problem!, /isBroadcast: leader true, follower false/);
     assert.match(problem!, /delegate "get": leader invoke, follower invokeOneway/);
     assert.match(problem!, /delegate "close": leader close, follower none/);
+  });
+});
+
+describe('what makes two clients the same client', () => {
+  const options = resolveOptions({}, 'Sample');
+  const agreement = (Client: DataClientClass, args: unknown[], delegates: ChannelSpec['delegates'] = { get: { to: 'invoke' } }) =>
+    agreementOf({ Client, args, overrides: {}, delegates, options });
+
+  it('carries the class name, the delegates, isBroadcast and a digest of the arguments, as plain data', () => {
+    const a = agreement(Sample, [{ url: 'redis://x' }]);
+    assert.deepEqual(Object.keys(a).sort(), ['argsDigest', 'className', 'delegates', 'isBroadcast']);
+    assert.equal(a.className, 'Sample');
+    assert.match(a.argsDigest, /^[0-9a-f]{64}$/);
+    assert.deepEqual(JSON.parse(JSON.stringify(a)), a);
+  });
+
+  it('names another DataClass class with the same methods', () => {
+    class Other extends Sample {}
+    assert.equal(disagreement(agreement(Sample, []), agreement(Other, []), ['existing', 'new']), 'DataClient class: existing Sample, new Other');
+  });
+
+  it('names other constructor arguments by their digests, never by their content', () => {
+    const problem = disagreement(agreement(Sample, [{ password: 'secret-1' }]), agreement(Sample, [{ password: 'secret-2' }]), ['existing', 'new']);
+    const a = argsDigest([{ password: 'secret-1' }]).slice(0, 12);
+    const b = argsDigest([{ password: 'secret-2' }]).slice(0, 12);
+    assert.equal(problem, `constructor arguments differ (existing digest ${a}… vs new ${b}…)`);
+    assert.doesNotMatch(problem!, /secret/);
+  });
+
+  it('lists every differing field in one message', () => {
+    class Other {}
+    const problem = disagreement(agreement(Sample, [1]), agreement(Other, [2], {}));
+    assert.match(problem!, /^DataClient class: leader Sample, follower Other; constructor arguments differ \(leader digest [0-9a-f]{12}… vs follower [0-9a-f]{12}…\); delegate "get": leader invoke, follower none$/);
+  });
+
+  it('refuses an agreement from the wire that is not one (an older peer, a hostile one)', () => {
+    const mine = agreement(Sample, []);
+    for (const theirs of [null, 'x', { delegates: {}, isBroadcast: true }, { ...mine, argsDigest: 42 }, { ...mine, delegates: { get: 1 } }]) {
+      assert.match(disagreement(mine, theirs)!, /the follower's agreement is not one this version understands/);
+    }
+    // A name inherited by every object is not a delegate of the side that lacks it.
+    assert.equal(disagreement(mine, { ...mine, delegates: { ...mine.delegates, toString: 'invoke' } }), 'delegate "toString": leader none, follower invoke');
+  });
+
+  it('digests equal arguments alike whatever the order of their keys', () => {
+    assert.equal(argsDigest([{ a: 1, b: { c: [1, 2], d: 'x' } }]), argsDigest([{ b: { d: 'x', c: [1, 2] }, a: 1 }]));
+    assert.equal(argsDigest([{ a: 1, gone: undefined }]), argsDigest([{ a: 1 }]));
+    assert.equal(argsDigest([new Map([['x', 1], ['y', 2]]), new Set([1, 2])]), argsDigest([new Map([['y', 2], ['x', 1]]), new Set([2, 1])]));
+  });
+
+  it('digests different arguments differently, type included', () => {
+    const variants: unknown[][] = [[], [undefined], [null], [0], [-0], ['0'], [0n], [true], ['true'], [[1, 2]], [[2, 1]], [{ a: 1 }], [{ a: '1' }],
+      [Buffer.from('ab')], [new Uint8Array([97, 98])], ['ab'], [new Date(0)], [new Date(1)], [{ a: 1 }, {}], [[{ a: 1 }]]];
+    const digests = variants.map((args) => argsDigest(args));
+    assert.equal(new Set(digests).size, variants.length, variants.map((v, i) => `${stableEncoding(v)} ${digests[i].slice(0, 8)}`).join('\n'));
+  });
+
+  it('counts a function by its name and arity, and a class instance by its class, not their content', () => {
+    class Logger {
+      constructor(readonly file: string) {}
+    }
+    class OtherLogger {}
+    assert.equal(argsDigest([{ logger: new Logger('agent.log') }]), argsDigest([{ logger: new Logger('app.log') }]));
+    assert.notEqual(argsDigest([{ logger: new Logger('agent.log') }]), argsDigest([{ logger: new OtherLogger() }]));
+    assert.equal(argsDigest([{ onError: function onError(_e: Error) {} }]), argsDigest([{ onError: function onError(_err: Error) {} }]));
+    assert.notEqual(argsDigest([{ onError: function onError(_e: Error) {} }]), argsDigest([{ onError: function onError() {} }]));
+    assert.notEqual(argsDigest([function a() {}]), argsDigest([function b() {}]));
+  });
+
+  it('digests a cyclic argument without looping', () => {
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    assert.equal(argsDigest([cyclic]), argsDigest([cyclic]));
+    const shared = { x: 1 };
+    assert.equal(stableEncoding([shared, shared]), '[{"x":n1},{"x":n1}]');
   });
 });
