@@ -11,36 +11,68 @@ import { buildDelegates, toDelegateSpec, type ChannelSpec, type DataClientClass 
 type AnyFunction = (...args: any[]) => any;
 type Listener = (value: any) => void;
 
-/** Members every cluster client has, whatever its DataClient. */
-export interface ClusterClientBase extends EventEmitter {
+/** The `reg` a subscribe- or publish-like method takes (its first parameter), or unknown when it takes none. */
+type RegParam<F> = F extends (reg: infer R, ...rest: any[]) => any ? R : unknown;
+/** The listener a subscribe-like method takes, or any function of a value. */
+type ListenerParam<F> = F extends (reg: any, listener: infer L, ...rest: any[]) => any ? (L extends Listener ? L : Listener) : Listener;
+type RegOf<T, M extends string> = M extends keyof T ? RegParam<T[M]> : unknown;
+type ListenerOf<T> = 'subscribe' extends keyof T ? ListenerParam<T['subscribe']> : Listener;
+
+/** Members every cluster client has; `subscribe`, `unSubscribe` and `publish` take the `reg` of T's own methods. */
+export interface ClusterClientBase<T = unknown> extends EventEmitter {
   /** Resolves once the channel is open on a leader; rejects with the DataClient's init error. */
   ready(): Promise<void>;
   ready(callback: (err?: Error) => void): void;
   readonly isClusterClientLeader: boolean;
-  subscribe(reg: any, listener: Listener): this;
-  unSubscribe(reg: any, listener?: Listener): this;
-  publish(reg: any): Promise<void>;
+  subscribe(reg: RegOf<T, 'subscribe'>, listener: ListenerOf<T>): this;
+  unSubscribe(reg: RegOf<T, 'subscribe'>, listener?: ListenerOf<T>): this;
+  publish(reg: RegOf<T, 'publish'>): Promise<void>;
   close(): Promise<void>;
 }
 
-type ReservedKey = keyof ClusterClientBase | 'options' | 'await' | 'readyOrTimeout' | 'localStorage' | 'isClosed';
+/** Names the cluster client has itself, or that are never delegated (`_`-prefixed, the state hooks). */
+type ReservedKey = keyof ClusterClientBase | 'options' | 'await' | 'readyOrTimeout' | 'localStorage' | 'isClosed' | 'exportState' | 'importState' | `_${string}`;
+
+/** Names of the methods of a DataClient instance: what `delegate()` accepts. */
+export type MethodName<T> = { [K in keyof T]-?: T[K] extends AnyFunction ? K : never }[keyof T] & string;
+
+/** The kind each explicitly delegated method was given, as the builder records it. */
+export type DelegateKinds = Record<string, DelegateKind>;
+
+/** The kind of `delegate(name, to)`: `to`, or its `to` property, or 'invoke' when absent. */
+export type KindOf<S> = S extends { to: infer K } ? K : S extends DelegateKind ? S : 'invoke';
 
 /**
- * Every method of the DataClient keeps its parameters and returns a Promise of its awaited result.
- * A method that already returns a Promise keeps its own signature as written, so that its type
- * parameters and overloads survive (`infer` would erase them).
+ * A method that returns a Promise keeps its own signature as written, so that its type parameters
+ * and overloads survive (`infer` would erase them); any other keeps its parameters and returns a
+ * Promise of its awaited result.
  */
-export type Promisified<T> = {
-  [K in keyof T as K extends ReservedKey ? never : T[K] extends AnyFunction ? K : never]: T[K] extends (...args: any[]) => Promise<any>
-    ? T[K]
-    : T[K] extends (...args: infer A) => infer R
-      ? (...args: A) => Promise<Awaited<R>>
-      : never;
+type Promised<F> = F extends (...args: any[]) => Promise<any> ? F : F extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+
+/** What the created client's method is for each delegate kind (`invokeOneway` resolves with nothing). */
+type Delegated<T, F, K> = K extends 'invokeOneway'
+  ? F extends (...args: infer A) => any ? (...args: A) => Promise<void> : never
+  : K extends 'subscribe'
+    ? (reg: RegParam<F>, listener: ListenerParam<F>) => ClusterClientBase<T>
+    : K extends 'unSubscribe'
+      ? (reg: RegParam<F>, listener?: ListenerParam<F>) => ClusterClientBase<T>
+      : K extends 'publish'
+        ? (reg: RegParam<F>) => Promise<void>
+        : K extends 'close'
+          ? () => Promise<void>
+          : Promised<F>;
+
+/**
+ * Every method of the DataClient that autoGenerate delegates (sync ones included) returns a Promise;
+ * D records the kinds of the methods delegated explicitly.
+ */
+export type Promisified<T, D extends DelegateKinds = Record<never, never>> = {
+  [K in keyof T as K extends ReservedKey ? never : T[K] extends AnyFunction ? K : never]: K extends keyof D ? Delegated<T, T[K], D[K]> : Promised<T[K]>;
 };
 
-export type ClusterClient<T> = Promisified<T> & ClusterClientBase;
+export type ClusterClient<T, D extends DelegateKinds = Record<never, never>> = Promisified<T, D> & ClusterClientBase<T>;
 
-export class ClusterClientBuilder<C extends DataClientClass> {
+export class ClusterClientBuilder<C extends DataClientClass, D extends DelegateKinds = Record<never, never>> {
   private readonly delegates = new Map<string, DelegateSpec>();
   private readonly overrides: Record<string, unknown> = {};
 
@@ -53,9 +85,12 @@ export class ClusterClientBuilder<C extends DataClientClass> {
   }
 
   /** Routes `name` to the leader's DataClient as `to` (default invoke). `{ to, idempotent: true }` allows re-sending after a failover. */
-  delegate(name: string, to?: DelegateKind | DelegateSpec): this {
+  delegate<K extends MethodName<InstanceType<C>>, const S extends DelegateKind | DelegateSpec = 'invoke'>(
+    name: K,
+    to?: S,
+  ): ClusterClientBuilder<C, Omit<D, K> & Record<K, KindOf<S>>> {
     this.delegates.set(name, toDelegateSpec(to));
-    return this;
+    return this as unknown as ClusterClientBuilder<C, Omit<D, K> & Record<K, KindOf<S>>>;
   }
 
   /** Sets `name` to `value` on the created client (and on the DataClient where the leader creates it). */
@@ -64,17 +99,11 @@ export class ClusterClientBuilder<C extends DataClientClass> {
     return this;
   }
 
-  create(...args: ConstructorParameters<C>): ClusterClient<InstanceType<C>> {
+  create(...args: ConstructorParameters<C>): ClusterClient<InstanceType<C>, D> {
     const options = this.options;
-    const delegates = buildDelegates(this.Client, this.delegates, options);
-    for (const [name, delegate] of Object.entries(delegates)) {
-      // A delegate named like a member of the cluster client itself (on, emit, ready...) would shadow it.
-      if (name === delegate.to || !(name in ClusterClientImpl.prototype)) continue;
-      if (this.delegates.has(name)) throw new TypeError(`"${name}" cannot be delegated: the cluster client has a member of that name`);
-      delete delegates[name];
-    }
+    const delegates = buildDelegates(this.Client, this.delegates, options, (name) => name in ClusterClientImpl.prototype);
     const spec: ChannelSpec = { Client: this.Client, args, overrides: { ...this.overrides }, delegates, options };
-    return new ClusterClientImpl(spec) as unknown as ClusterClient<InstanceType<C>>;
+    return new ClusterClientImpl(spec) as unknown as ClusterClient<InstanceType<C>, D>;
   }
 }
 
@@ -173,7 +202,7 @@ export abstract class APIClientBase<C extends DataClientClass = DataClientClass>
   constructor(options: Record<string, any> & { cluster?: typeof cluster } = {}) {
     super(options);
     const builder = (options.cluster ?? cluster)(this.DataClient, this.clusterOptions);
-    for (const [name, to] of Object.entries(this.delegates)) builder.delegate(name, to);
+    for (const [name, to] of Object.entries(this.delegates)) builder.delegate(name as MethodName<InstanceType<C>>, to);
     this._client = builder.create(...([options] as unknown as ConstructorParameters<C>));
     // Events of the cluster client (the DataClient's, re-emitted in the leader) are this client's events.
     const client = this._client as unknown as Base;

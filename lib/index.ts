@@ -2,7 +2,7 @@
 import { APIClientBase, close, cluster as clusterFn } from './api.js';
 
 export { APIClientBase, close, ClusterClientBuilder } from './api.js';
-export type { ClusterClient, ClusterClientBase, Promisified } from './api.js';
+export type { ClusterClient, ClusterClientBase, DelegateKinds, KindOf, MethodName, Promisified } from './api.js';
 export * from './errors.js';
 export { DEFAULT_PORT, defaults } from './options.js';
 export type { ClusterOptions, DelegateKind, DelegateSpec, Logger } from './options.js';

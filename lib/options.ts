@@ -49,7 +49,7 @@ export interface ClusterOptions {
   formatKey?: (reg: unknown) => string;
   /** Default: console for info, warn and error; debug is silent. */
   logger?: Logger;
-  /** Delegate every async method and subscribe/unSubscribe/publish/close. Default true. */
+  /** Delegate every public method of the class (sync ones too), and subscribe/unSubscribe/publish/close as themselves. Default true. */
   autoGenerate?: boolean;
   /** Delegated method names that are safe to re-send after a failover (besides `delegate(name, { idempotent: true })`). */
   idempotent?: string[];

@@ -1,6 +1,7 @@
 // What a process knows about one channel: the DataClient class, its constructor arguments,
 // and how each method is delegated. Only the leader uses it to construct the DataClient.
 import { createHash } from 'node:crypto';
+import { InvalidOptionError } from './option-errors.js';
 import type { DelegateKind, DelegateSpec, ResolvedOptions } from './options.js';
 
 export type DataClientClass = new (...args: any[]) => any;
@@ -27,13 +28,11 @@ export function toDelegateSpec(to: DelegateKind | DelegateSpec | undefined): Del
 }
 
 /** Methods of the class itself and its own base classes, not of Object / EventEmitter / sdk-base. */
-function ownMethods(Client: DataClientClass): Map<string, Function> {
-  const methods = new Map<string, Function>();
+function publicMethods(Client: DataClientClass): Set<string> {
+  const methods = new Set<string>();
   for (let proto = Client.prototype; proto && !isLibraryPrototype(proto); proto = Object.getPrototypeOf(proto)) {
     for (const name of Object.getOwnPropertyNames(proto)) {
-      if (name === 'constructor' || methods.has(name)) continue;
-      const descriptor = Object.getOwnPropertyDescriptor(proto, name);
-      if (descriptor && typeof descriptor.value === 'function') methods.set(name, descriptor.value);
+      if (name !== 'constructor' && typeof Object.getOwnPropertyDescriptor(proto, name)?.value === 'function') methods.add(name);
     }
   }
   return methods;
@@ -48,17 +47,43 @@ export function isAsync(fn: Function): boolean {
   return fn.constructor?.name === 'AsyncFunction';
 }
 
-export function buildDelegates(Client: DataClientClass, explicit: Map<string, DelegateSpec>, options: ResolvedOptions): Record<string, DelegateSpec> {
+/** A method anywhere on the class's prototype chain but Object's (accessors are not called to find out). */
+function hasMethod(Client: DataClientClass, name: string): boolean {
+  for (let proto = Client.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    const descriptor = Object.getOwnPropertyDescriptor(proto, name);
+    if (descriptor) return typeof descriptor.value === 'function';
+  }
+  return false;
+}
+
+/**
+ * Which methods the created client routes to the leader's DataClient, and how. autoGenerate takes
+ * every public method of the class (sync ones too: the created client's type offers them all),
+ * except `_`-prefixed ones, the lifecycle hooks the leader calls itself, and names the created client
+ * has itself (`isClientMember`: on, emit...), which would shadow it. Explicit delegates must name a
+ * method of the class, and `idempotent` delegated methods.
+ */
+export function buildDelegates(
+  Client: DataClientClass,
+  explicit: Map<string, DelegateSpec>,
+  options: ResolvedOptions,
+  isClientMember: (name: string) => boolean = () => false,
+): Record<string, DelegateSpec> {
   const delegates: Record<string, DelegateSpec> = {};
   if (options.autoGenerate) {
-    for (const [name, fn] of ownMethods(Client)) {
+    for (const name of publicMethods(Client)) {
       if (SAME_NAME_KINDS.includes(name as DelegateKind)) delegates[name] = { to: name as DelegateKind };
-      else if (isAsync(fn) && !name.startsWith('_') && !NOT_DELEGATED.includes(name)) delegates[name] = { to: 'invoke' };
+      else if (!name.startsWith('_') && !NOT_DELEGATED.includes(name) && !isClientMember(name)) delegates[name] = { to: 'invoke' };
     }
   }
-  for (const [name, spec] of explicit) delegates[name] = spec;
+  for (const [name, spec] of explicit) {
+    if (!hasMethod(Client, name)) throw new InvalidOptionError('delegate', name, `the name of a method of ${Client.name || 'the DataClient class'}`);
+    if (name !== spec.to && isClientMember(name)) throw new TypeError(`"${name}" cannot be delegated: the cluster client has a member of that name`);
+    delegates[name] = spec;
+  }
   for (const name of options.idempotent) {
-    if (delegates[name]) delegates[name] = { ...delegates[name], idempotent: true };
+    if (!Object.hasOwn(delegates, name)) throw new InvalidOptionError('idempotent', name, 'names of delegated methods');
+    delegates[name] = { ...delegates[name], idempotent: true };
   }
   return delegates;
 }

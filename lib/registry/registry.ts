@@ -57,11 +57,11 @@ interface SharedRegistry {
   close(): Promise<void>;
 }
 
-const READS = ['servers', 'server', 'lookup', 'lookupMany', 'metrics', 'healthStates'];
+const READS = ['servers', 'server', 'lookup', 'lookupMany', 'metrics', 'healthStates'] as const;
 /** Safe to re-send to a new leader: each leaves the registry in the same state when run twice. */
-const IDEMPOTENT_WRITES = ['register', 'heartbeat', 'deregister', 'setMaintenance', 'bind', 'unbind'];
+const IDEMPOTENT_WRITES = ['register', 'heartbeat', 'deregister', 'setMaintenance', 'bind', 'unbind'] as const;
 /** Not re-sent: a message could be delivered twice, a pick counted twice. */
-const ONCE = ['forwardServer', 'forwardBroadcast', 'forwardConnections', 'pick'];
+const ONCE = ['forwardServer', 'forwardBroadcast', 'forwardConnections', 'pick'] as const;
 
 export class Registry {
   private readonly shared: SharedRegistry;

@@ -162,14 +162,13 @@ describe('calls across 3 processes', function () {
   });
 
   it('fails ready() with OptionsMismatchError for a follower with another delegate list', async () => {
-    const { syncValue: _dropped, ...fewer } = WORKER_DELEGATES;
-    const client = createEchoClient({ port, delegates: { ...fewer, increment: 'invokeOneway' } });
+    const client = createEchoClient({ port, delegates: { ...WORKER_DELEGATES, noop: 'invoke', increment: 'invokeOneway' } });
     try {
       const err = await client.ready().then(() => assert.fail('ready() resolved'), (e: any) => e);
       assert.equal(err.code, 'ERR_ONELINK_OPTIONS_MISMATCH');
       assert.equal(err.name, OptionsMismatchError.name);
-      assert.match(err.message, /syncValue/);
-      assert.match(err.message, /increment/);
+      assert.match(err.message, /delegate "noop": leader invokeOneway, follower invoke/);
+      assert.match(err.message, /delegate "increment": leader invoke, follower invokeOneway/);
       await assert.rejects(client.echo('x'), { code: 'ERR_ONELINK_OPTIONS_MISMATCH' });
     } finally {
       await client.close();
@@ -214,5 +213,24 @@ describe('calls across 3 processes', function () {
     assert.equal(await staying.invoke('pid'), leader.pid);
     assert.equal(await leader.call('isLeader'), true);
     assert.equal(await leader.invoke('instanceCount'), 1);
+  });
+
+  it('delegates sync methods with autoGenerate alone, and runs them in the leader', async () => {
+    // No delegate() at all: the client's methods are what autoGenerate made of EchoClient.
+    const auto = { id: 'auto', port, name: 'auto-generated', delegates: {} };
+    await createClient(leader, auto);
+    // Runs last (it adds a DataClient to the leader): the follower still open is the second one.
+    const follower = followers[1];
+    await createClient(follower, auto);
+    assert.equal(await onClient(follower, 'auto', 'invoke', { method: 'pid' }), leader.pid);
+    assert.equal(await onClient(follower, 'auto', 'invoke', { method: 'syncValue', args: [2, 40] }), 42);
+    assert.equal(await onClient(follower, 'auto', 'callback', { method: 'syncValue', args: [1, 1] }), 2);
+    assert.equal(await onClient(follower, 'auto', 'invoke', { method: 'callbackStyle', args: ['abc'] }), 'ABC');
+    await assert.rejects(onClient(follower, 'auto', 'invoke', { method: 'syncThrow', args: ['sync boom'] }), { name: 'RangeError', code: 'ERR_SYNC', message: 'sync boom' });
+    // noop is a sync method returning nothing: it ran in the leader, which emitted its event there.
+    assert.equal(await onClient(follower, 'auto', 'invoke', { method: 'noop', args: ['auto'] }), undefined);
+    await waitFor('the auto-generated noop on the leader', () => leader.events.some((e) => e.event === 'auto:noop' && e.value === 'auto'));
+    await onClient(follower, 'auto', 'close');
+    await onClient(leader, 'auto', 'close');
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
+import { cluster } from '../../../lib/index.js';
 import { resolveOptions } from '../../../lib/options.js';
 import { agreementOf, argsDigest, buildDelegates, disagreement, stableEncoding, toDelegateSpec, type ChannelSpec, type DataClientClass } from '../../../lib/spec.js';
 
@@ -18,11 +19,64 @@ class Sample extends Parent {
 describe('delegation rules', () => {
   const options = resolveOptions({}, 'Sample');
 
-  it('auto-generates async methods (inherited too) and same-name lifecycle methods, not sync ones nor ready', () => {
+  it('auto-generates every public method, sync and inherited ones too, and same-name lifecycle methods', () => {
     const delegates = buildDelegates(Sample, new Map(), options);
-    assert.deepEqual(Object.keys(delegates).sort(), ['close', 'get', 'inherited', 'publish', 'subscribe']);
+    assert.deepEqual(Object.keys(delegates).sort(), ['close', 'get', 'inherited', 'publish', 'subscribe', 'syncMethod']);
     assert.equal(delegates.get.to, 'invoke');
+    assert.equal(delegates.syncMethod.to, 'invoke');
     assert.equal(delegates.subscribe.to, 'subscribe');
+  });
+
+  it('leaves out _-prefixed methods, the lifecycle hooks, members of the created client, and the library base classes', () => {
+    class Hooks extends EventEmitter {
+      _private() {}
+      async _close() {}
+      exportState() {}
+      importState() {}
+      override emit(event: string, ...args: unknown[]): boolean {
+        return super.emit(event, ...args);
+      }
+      get getter(): number {
+        return 1;
+      }
+      kept() {}
+    }
+    const isClientMember = (name: string) => name in EventEmitter.prototype;
+    assert.deepEqual(Object.keys(buildDelegates(Hooks, new Map(), options, isClientMember)), ['kept']);
+  });
+
+  it('refuses an explicit delegate that names no method of the class', () => {
+    for (const name of ['nope', 'getter', 'field']) {
+      class WithField {
+        field = () => 1;
+        get getter() {
+          return 1;
+        }
+      }
+      assert.throws(() => buildDelegates(WithField, new Map([[name, toDelegateSpec('invoke')]]), options), {
+        name: 'InvalidOptionError',
+        option: 'delegate',
+        value: name,
+        message: `invalid option delegate: "${name}"; expected the name of a method of WithField`,
+      });
+    }
+    assert.equal(buildDelegates(Sample, new Map([['inherited', toDelegateSpec('invokeOneway')]]), options).inherited.to, 'invokeOneway');
+  });
+
+  it('refuses an explicit delegate named like a member of the created client, unless it is that member', () => {
+    const isClientMember = (name: string) => ['subscribe', 'get'].includes(name);
+    assert.throws(() => buildDelegates(Sample, new Map([['get', toDelegateSpec('invoke')]]), options, isClientMember), /"get" cannot be delegated/);
+    assert.equal(buildDelegates(Sample, new Map([['subscribe', toDelegateSpec('subscribe')]]), options, isClientMember).subscribe.to, 'subscribe');
+  });
+
+  it('create() refuses a delegate or idempotent name the class lacks, with InvalidOptionError', () => {
+    assert.throws(() => cluster(Sample, { singleMode: true }).delegate('nope' as never).create(), { code: 'ERR_ONELINK_INVALID_OPTION', option: 'delegate', value: 'nope' });
+    assert.throws(() => cluster(Sample, { singleMode: true, idempotent: ['nope'] }).create(), { code: 'ERR_ONELINK_INVALID_OPTION', option: 'idempotent', value: 'nope' });
+  });
+
+  it('refuses an idempotent name that is not delegated', () => {
+    assert.throws(() => buildDelegates(Sample, new Map(), { ...options, idempotent: ['get', 'nope'] }), { option: 'idempotent', value: 'nope' });
+    assert.throws(() => buildDelegates(Sample, new Map(), { ...options, autoGenerate: false, idempotent: ['get'] }), { option: 'idempotent', value: 'get' });
   });
 
   it('lets explicit delegates win and marks idempotent methods from the option', () => {
