@@ -1,6 +1,6 @@
 // spawn-style HTTP health checks. Only the leader runs them, so a machine checks each
 // server once per period however many processes it has.
-import { DEFAULT_HEALTH_CHECK_SECONDS, HEALTH_CHECK_TIMEOUT_MS } from './options.js';
+import { REGISTRY_DEFAULTS } from './options.js';
 import type { HealthCheckConfig, HealthState, ServerRecord } from './types.js';
 
 interface Check {
@@ -13,8 +13,11 @@ interface Check {
 export class HealthChecker {
   private readonly checks = new Map<string, Check>();
 
-  /** Called with the server id whenever its state flips. */
-  constructor(private readonly onChange: (id: string, state: HealthState) => void = () => {}) {}
+  /** `onChange` is called with the server id whenever its state flips. */
+  constructor(
+    private readonly onChange: (id: string, state: HealthState) => void = () => {},
+    private readonly timeoutMs: number = REGISTRY_DEFAULTS.healthCheckTimeoutMs,
+  ) {}
 
   /** Starts checks for new servers with a healthCheck, stops those of servers that left or dropped it. */
   reconcile(servers: readonly ServerRecord[]): void {
@@ -45,7 +48,7 @@ export class HealthChecker {
 
   private start(server: ServerRecord): void {
     const config = server.healthCheck!;
-    const periodMs = (config.seconds ?? DEFAULT_HEALTH_CHECK_SECONDS) * 1000;
+    const periodMs = (config.seconds ?? REGISTRY_DEFAULTS.healthCheckSeconds) * 1000;
     const check: Check = { signature: signatureOf(server), state: 'unknown', running: false, timer: setInterval(() => void this.run(server, check), periodMs) };
     check.timer.unref();
     this.checks.set(server.id, check);
@@ -62,7 +65,7 @@ export class HealthChecker {
   private async run(server: ServerRecord, check: Check): Promise<void> {
     if (check.running) return;
     check.running = true;
-    const state: HealthState = (await probe(server.address, server.healthCheck!)) ? 'passing' : 'failing';
+    const state: HealthState = (await probe(server.address, server.healthCheck!, this.timeoutMs)) ? 'passing' : 'failing';
     check.running = false;
     if (this.checks.get(server.id) !== check) return; // stopped meanwhile
     const previous = check.state;
@@ -76,11 +79,11 @@ function signatureOf(server: ServerRecord): string {
 }
 
 /** Passes on a 2xx answer whose body matches `regexp` (when given) within the timeout. */
-export async function probe(address: string, config: HealthCheckConfig): Promise<boolean> {
+export async function probe(address: string, config: HealthCheckConfig, timeoutMs: number): Promise<boolean> {
   const path = config.url ?? '/';
   const url = /^https?:\/\//.test(path) ? path : `http://${address}${path.startsWith('/') ? '' : '/'}${path}`;
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(HEALTH_CHECK_TIMEOUT_MS) });
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
     const body = await response.text();
     if (!response.ok) return false;
     return config.regexp === undefined || new RegExp(config.regexp).test(body);

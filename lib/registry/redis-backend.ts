@@ -1,14 +1,13 @@
 // The shared backend, held by the leader: one command connection (one per master on a Redis
 // Cluster) and one subscriber per machine, whatever the number of local processes.
-import { seedNodes, type RedisClusterConnectionOptions } from '../stores/options.js';
+import type { Cluster, Redis } from 'ioredis';
+import { ClientClosedError } from '../errors.js';
+import { createRedisClient, describeTarget, type RedisTarget } from '../redis/connect.js';
 import type { BackendEvent, RegistryBackend } from './backend.js';
 import { RegistryUnavailableError } from './errors.js';
-import { loadIoredis } from './load-ioredis.js';
+import { REGISTRY_DEFAULTS } from './options.js';
 import { BIND, DEREGISTER, HEARTBEAT, LIVE_SERVERS, REGISTER, SET_MAINTENANCE, SWEEP, UNBIND } from './redis-scripts.js';
 import type { ServerRecord } from './types.js';
-
-/** How long the leader waits for the registry's Redis when it starts the registry. */
-const START_TIMEOUT_MS = 5000;
 
 const SCRIPTS = {
   registryRegister: REGISTER,
@@ -22,18 +21,20 @@ const SCRIPTS = {
 };
 
 type ScriptName = keyof typeof SCRIPTS;
+type Connection = Redis | Cluster;
+/** The scripts, as defineCommand adds them to the connection. */
+type ScriptCommands = Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>;
+type PubSubCommand = (channel: string, ...rest: Buffer[]) => Promise<unknown>;
 
 export interface RedisBackendConfig {
-  url: string;
-  /** A Redis Cluster instead of the server at `url`. */
-  cluster: RedisClusterConnectionOptions | null;
+  target: RedisTarget;
   namespace: string;
-  options: Record<string, unknown>;
+  startTimeoutMs: number;
 }
 
 export class RedisBackend implements RegistryBackend {
-  private commands: any = null;
-  private subscriber: any = null;
+  private commands: (Connection & ScriptCommands) | null = null;
+  private subscriber: Connection | null = null;
   private eventListener: ((event: BackendEvent) => void) | null = null;
   private readonly forwardListeners = new Map<string, (payload: Buffer) => void>();
 
@@ -51,51 +52,56 @@ export class RedisBackend implements RegistryBackend {
 
   constructor(private readonly config: RedisBackendConfig) {
     this.ns = `{${config.namespace}}`;
-    this.forwarding = config.cluster
+    this.forwarding = this.isCluster
       ? { publish: 'spublish', subscribe: 'ssubscribe', unsubscribe: 'sunsubscribe' }
       : { publish: 'publish', subscribe: 'subscribe', unsubscribe: 'unsubscribe' };
   }
 
-  private get where(): string {
-    const { cluster, url } = this.config;
-    return cluster ? `Redis Cluster ${seedNodes(cluster.nodes).map((n) => `${n.host}:${n.port}`).join(',')}` : url;
+  private get isCluster(): boolean {
+    return 'cluster' in this.config.target;
   }
 
   async start(): Promise<void> {
-    const { Redis, Cluster } = loadIoredis();
-    const { cluster, url, options } = this.config;
-    if (cluster) {
-      const { redisOptions, ...clusterOptions } = (cluster.options ?? {}) as { redisOptions?: Record<string, unknown> };
-      this.commands = new Cluster(seedNodes(cluster.nodes), {
-        ...clusterOptions,
-        redisOptions: { connectionName: 'onelink-registry', ...options, ...redisOptions },
-      });
-    } else {
-      this.commands = new Redis(url, { connectionName: 'onelink-registry', ...options });
-    }
-    this.commands.on('error', ignoreConnectionError);
+    const { target, startTimeoutMs } = this.config;
+    // Not fail-fast: every registry write is re-sent by its process each interval anyway, so a command
+    // may as well wait through a reconnect; the start alone is bounded, by startTimeoutMs.
+    const commands = createRedisClient(target, {
+      connectionName: REGISTRY_DEFAULTS.redisConnectionName,
+      failFast: false,
+      lazyConnect: false,
+      feature: 'the Redis registry backend (backend: "redis")',
+    });
+    commands.on('error', ignoreConnectionError);
     // One declared key routes each script to the node of the namespace's slot.
-    for (const [name, lua] of Object.entries(SCRIPTS)) this.commands.defineCommand(name, { numberOfKeys: 1, lua });
+    for (const [name, lua] of Object.entries(SCRIPTS)) commands.defineCommand(name, { numberOfKeys: 1, lua });
+    this.commands = commands as Connection & ScriptCommands;
     // ioredis would retry this PING through 20 reconnects (over a minute) before failing: a registry
     // whose Redis is down at start fails fast instead, and is started again when next used.
+    const where = describeTarget(target);
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        this.commands.ping(),
+        commands.ping(),
         new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new RegistryUnavailableError(this.where, START_TIMEOUT_MS)), START_TIMEOUT_MS);
+          timer = setTimeout(() => reject(new RegistryUnavailableError(where, startTimeoutMs)), startTimeoutMs);
         }),
       ]);
     } catch (err) {
-      this.commands.disconnect();
-      throw err instanceof RegistryUnavailableError ? err : new RegistryUnavailableError(this.where, START_TIMEOUT_MS, { cause: err });
+      commands.disconnect();
+      throw err instanceof RegistryUnavailableError ? err : new RegistryUnavailableError(where, startTimeoutMs, { cause: err });
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private run(script: ScriptName, ...args: (string | number)[]): Promise<any> {
-    return this.commands[script](`${this.ns}servers`, this.ns, ...args);
+  private get connection(): Connection & ScriptCommands {
+    // Only reached after close(): the registry starts its backend before its first command.
+    if (!this.commands) throw new ClientClosedError('registry Redis backend');
+    return this.commands;
+  }
+
+  private run<T>(script: ScriptName, ...args: (string | number)[]): Promise<T> {
+    return this.connection[script](`${this.ns}servers`, this.ns, ...args) as Promise<T>;
   }
 
   async register(record: ServerRecord, ttlMs: number): Promise<'added' | 'changed'> {
@@ -104,7 +110,7 @@ export class RedisBackend implements RegistryBackend {
 
   async heartbeat(records: ServerRecord[], ttlMs: number): Promise<string[]> {
     if (records.length === 0) return [];
-    return this.run('registryHeartbeat', ttlMs, ...records.flatMap((r) => [r.id, encodeRecord(r)]));
+    return this.run<string[]>('registryHeartbeat', ttlMs, ...records.flatMap((r) => [r.id, encodeRecord(r)]));
   }
 
   async deregister(id: string): Promise<boolean> {
@@ -116,15 +122,15 @@ export class RedisBackend implements RegistryBackend {
   }
 
   async servers(): Promise<ServerRecord[]> {
-    return decodeLive(await this.run('registryLiveServers'));
+    return decodeLive(await this.run<(string | number)[]>('registryLiveServers'));
   }
 
   async server(id: string): Promise<ServerRecord | null> {
-    return decodeLive(await this.run('registryLiveServers', id))[0] ?? null;
+    return decodeLive(await this.run<(string | number)[]>('registryLiveServers', id))[0] ?? null;
   }
 
   async sweep(): Promise<string[]> {
-    return this.run('registrySweep');
+    return this.run<string[]>('registrySweep');
   }
 
   async bind(connectionId: string, serverId: string): Promise<boolean> {
@@ -137,12 +143,13 @@ export class RedisBackend implements RegistryBackend {
 
   async lookupMany(connectionIds: string[]): Promise<(string | null)[]> {
     if (connectionIds.length === 0) return [];
-    return this.commands.hmget(`${this.ns}conns`, ...connectionIds);
+    return this.connection.hmget(`${this.ns}conns`, ...connectionIds);
   }
 
   /** Whether a machine listens for the server. */
   async publish(serverId: string, payload: Buffer): Promise<boolean> {
-    return (await this.commands[this.forwarding.publish](this.forwardChannel(serverId), payload)) > 0;
+    const publish = pubSub(this.connection, this.forwarding.publish);
+    return ((await publish(this.forwardChannel(serverId), payload)) as number) > 0;
   }
 
   async onEvent(listener: (event: BackendEvent) => void): Promise<void> {
@@ -152,20 +159,20 @@ export class RedisBackend implements RegistryBackend {
 
   async listenForward(serverId: string, listener: (payload: Buffer) => void): Promise<void> {
     this.forwardListeners.set(serverId, listener);
-    await this.subscriberConnection()[this.forwarding.subscribe](this.forwardChannel(serverId));
+    await pubSub(this.subscriberConnection(), this.forwarding.subscribe)(this.forwardChannel(serverId));
   }
 
   async unlistenForward(serverId: string): Promise<void> {
     if (!this.forwardListeners.delete(serverId) || !this.subscriber) return;
-    await this.subscriber[this.forwarding.unsubscribe](this.forwardChannel(serverId));
+    await pubSub(this.subscriber, this.forwarding.unsubscribe)(this.forwardChannel(serverId));
   }
 
   async close(): Promise<void> {
     this.eventListener = null;
     this.forwardListeners.clear();
-    const connections = [this.subscriber, this.commands].filter(Boolean);
+    const connections = [this.subscriber, this.commands].filter((c) => c !== null);
     this.subscriber = this.commands = null;
-    await Promise.all(connections.map((c: any) => c.quit().catch(() => c.disconnect())));
+    await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
   }
 
   private forwardChannel(serverId: string): string {
@@ -173,11 +180,14 @@ export class RedisBackend implements RegistryBackend {
   }
 
   /** Created on first use; ioredis re-subscribes it by itself after a reconnect. */
-  private subscriberConnection(): any {
+  private subscriberConnection(): Connection {
     if (this.subscriber) return this.subscriber;
-    this.subscriber = this.config.cluster
-      ? this.commands.duplicate([], { shardedSubscribers: true, redisOptions: { ...this.commands.options.redisOptions, connectionName: 'onelink-registry-sub' } })
-      : this.commands.duplicate({ connectionName: 'onelink-registry-sub' });
+    const commands = this.connection;
+    const connectionName = REGISTRY_DEFAULTS.redisSubscriberConnectionName;
+    const subscriber: Connection = isCluster(commands)
+      ? commands.duplicate([], { shardedSubscribers: true, redisOptions: { ...commands.options.redisOptions, connectionName } })
+      : commands.duplicate({ connectionName });
+    this.subscriber = subscriber;
     const eventsChannel = `${this.ns}events`;
     const forwardPrefix = `${this.ns}forward:`;
     // Anyone with access to Redis can publish on these channels: a message that is not ours is
@@ -197,11 +207,21 @@ export class RedisBackend implements RegistryBackend {
         console.warn(`[onelink/registry] dropped a message on ${channel} that is not a registry message: ${(err as Error).message}`);
       }
     };
-    this.subscriber.on('messageBuffer', onMessage);
-    this.subscriber.on('smessageBuffer', onMessage);
-    this.subscriber.on('error', ignoreConnectionError);
-    return this.subscriber;
+    subscriber.on('messageBuffer', onMessage);
+    subscriber.on('smessageBuffer', onMessage);
+    subscriber.on('error', ignoreConnectionError);
+    return subscriber;
   }
+}
+
+function isCluster(connection: Connection): connection is Cluster {
+  return 'nodes' in connection && typeof connection.nodes === 'function';
+}
+
+/** PUBLISH/SUBSCRIBE/UNSUBSCRIBE or their sharded forms, chosen once by name in the constructor. */
+function pubSub(connection: Connection, command: string): PubSubCommand {
+  const method = (connection as unknown as Record<string, PubSubCommand>)[command];
+  return method.bind(connection);
 }
 
 /** Maintenance lives in its own hash so that a re-registration does not clear it. */

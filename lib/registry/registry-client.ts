@@ -7,7 +7,7 @@ import { Balancer, CallerLedger, type PickOptions, type RequestReport, type Serv
 import { UnknownServerError } from './errors.js';
 import { HealthChecker } from './health-checker.js';
 import { MemoryBackend } from './memory-backend.js';
-import { aliveTtlMs, PICK_CACHE_MS, resolveRegistryOptions, type RegistryOptions, type ResolvedRegistryOptions } from './options.js';
+import { aliveTtlMs, resolveRegistryOptions, type RegistryOptions, type ResolvedRegistryOptions } from './options.js';
 import { RedisBackend } from './redis-backend.js';
 import type { ForwardedMessage, ForwardResult, HealthState, ServerRecord, WatchEvent } from './types.js';
 
@@ -34,10 +34,10 @@ export class RegistryClient {
   constructor(options: RegistryOptions = {}) {
     this.options = resolveRegistryOptions(options);
     this.backend = this.options.backend === 'redis'
-      ? new RedisBackend({ url: this.options.redisUrl, cluster: this.options.redisCluster, namespace: this.options.namespace, options: this.options.redisOptions })
+      ? new RedisBackend({ target: this.options.redis, namespace: this.options.namespace, startTimeoutMs: this.options.startTimeoutMs })
       : new MemoryBackend();
     this.balancer = new Balancer(this.options.balancer);
-    this.health = new HealthChecker(() => { this.cache = null; });
+    this.health = new HealthChecker(() => { this.cache = null; }, this.options.healthCheckTimeoutMs);
   }
 
   ready(): Promise<void> {
@@ -230,7 +230,7 @@ export class RegistryClient {
 
   private async candidates(type: string): Promise<ServerRecord[]> {
     const now = Date.now();
-    if (!this.cache || this.cache.until <= now) this.cache = { servers: await this.backend.servers(), until: now + PICK_CACHE_MS };
+    if (!this.cache || this.cache.until <= now) this.cache = { servers: await this.backend.servers(), until: now + this.options.pickCacheMs };
     return this.cache.servers.filter((s) => s.type === type && !s.maintenance && !this.health.isFailing(s.id));
   }
 

@@ -1,5 +1,8 @@
 // Options of the session stores and their documented defaults, in one place.
+import { REDIS_DEFAULTS, type RedisClusterConnectionOptions, type RedisConnectionOptions } from '../redis/connect.js';
 import type { SessionData } from './contract.js';
+
+export type { RedisClusterConnectionOptions, RedisConnectionOptions };
 
 /** Seconds, as in connect-redis: a number, or a function of the session (only for stores built in the same process). */
 export type TtlOption = number | ((session: SessionData) => number);
@@ -36,39 +39,6 @@ export interface MemoryStoreOptions extends Omit<CommonStoreOptions, 'prefix' | 
   handoff?: boolean;
 }
 
-/** Plain-data connection options handed to ioredis (any ioredis option that is plain data is accepted). */
-export interface RedisConnectionOptions {
-  /** redis:// or rediss:// URL; other fields override its parts. */
-  url?: string;
-  host?: string;
-  port?: number;
-  username?: string;
-  password?: string;
-  db?: number;
-  connectionName?: string;
-  connectTimeout?: number;
-  commandTimeout?: number;
-  enableOfflineQueue?: boolean;
-  maxRetriesPerRequest?: number | null;
-  [option: string]: unknown;
-}
-
-export interface RedisClusterConnectionOptions {
-  /** Seed nodes, "host:port" or { host, port }. */
-  nodes: Array<string | { host: string; port: number }>;
-  /** ioredis Cluster options (plain data); `redisOptions` apply to every node connection. */
-  options?: Record<string, unknown>;
-}
-
-/** The seed nodes as ioredis takes them. */
-export function seedNodes(nodes: RedisClusterConnectionOptions['nodes']): Array<{ host: string; port: number }> {
-  return nodes.map((node) => {
-    if (typeof node !== 'string') return node;
-    const at = node.lastIndexOf(':');
-    return { host: node.slice(0, at), port: Number(node.slice(at + 1)) };
-  });
-}
-
 export interface RedisStoreOptions extends CommonStoreOptions {
   /** A single Redis server. Default { host: '127.0.0.1', port: 6379 }. */
   redis?: RedisConnectionOptions;
@@ -101,23 +71,12 @@ export const STORE_DEFAULTS = {
   /** Memcached refuses longer keys. */
   memcachedMaxKeyBytes: 250,
   memcachedServers: '127.0.0.1:11211',
+  /** A single server's connection: the fail-fast options of lib/redis/connect.ts (see the README, "Failures are loud"). */
   redis: {
-    host: '127.0.0.1',
-    port: 6379,
+    host: REDIS_DEFAULTS.host,
+    port: REDIS_DEFAULTS.port,
     connectionName: 'onelink-session',
-    /**
-     * A command sent while the connection is down fails at once instead of waiting in a queue to be
-     * sent who knows when: the caller learns the write did not happen.
-     */
-    enableOfflineQueue: false,
-    /** Commands in flight when the connection drops fail instead of being re-sent on reconnect. */
-    maxRetriesPerRequest: 0,
-    autoResendUnfulfilledCommands: false,
-    /** Wait until Redis has loaded its data after a restart before serving (no reads of a half-loaded set). */
-    enableReadyCheck: true,
-    /** A command without a reply fails after this long (it may still have been applied). */
-    commandTimeout: 5000,
-    connectTimeout: 5000,
+    ...REDIS_DEFAULTS.failFast,
   },
   memcached: {
     /** Seconds, as memjs counts. */

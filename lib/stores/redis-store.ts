@@ -4,13 +4,12 @@ import type { Cluster as IORedisCluster, Redis as IORedis } from 'ioredis';
 import { OnelinkError } from '../errors.js';
 import type { SessionData, SessionStore } from './contract.js';
 import { StoreClosedError, StoreOptionsError, StoreUnavailableError } from './errors.js';
-import { seedNodes, STORE_DEFAULTS, type RedisStoreOptions } from './options.js';
-import { loadPeer } from '../peer.js';
+import { STORE_DEFAULTS, type RedisStoreOptions } from './options.js';
+import { createRedisClient } from '../redis/connect.js';
 import { createSerializer, decodeSession, type SessionSerializer } from './serializer.js';
 import { assertTtlMs, assertTtlOption, sessionTtlMs } from './ttl.js';
 import { assertSessionId, toPlainSession } from './validate.js';
 
-type IORedisModule = typeof import('ioredis');
 type Client = IORedis | IORedisCluster;
 
 export class RedisStore implements SessionStore {
@@ -27,8 +26,9 @@ export class RedisStore implements SessionStore {
     this.prefix = options.prefix ?? STORE_DEFAULTS.prefix;
     this.serializer = createSerializer(options.serializer);
     this.scanCount = options.scanCount ?? STORE_DEFAULTS.scanCount;
-    const ioredis = loadPeer<IORedisModule>('ioredis', 'RedisStore');
-    this.client = options.cluster ? createCluster(ioredis, options.cluster) : createRedis(ioredis, options.redis ?? {});
+    const { connectionName } = STORE_DEFAULTS.redis;
+    const params = { connectionName, failFast: true, lazyConnect: true, feature: 'RedisStore' };
+    this.client = createRedisClient(options.cluster ? { cluster: options.cluster } : { redis: options.redis ?? {} }, params);
     // Connection errors surface as StoreUnavailableError on the calls they affect; without a listener ioredis prints them.
     this.client.on('error', () => {});
   }
@@ -197,30 +197,6 @@ export class RedisStore implements SessionStore {
       throw new StoreUnavailableError('redis', operation, { cause: error });
     }
   }
-}
-
-function createRedis(ioredis: IORedisModule, connection: NonNullable<RedisStoreOptions['redis']>): IORedis {
-  const { url, ...rest } = connection;
-  const { host, port, ...safety } = STORE_DEFAULTS.redis;
-  // ioredis gives the first argument precedence, so explicit fields override the URL's parts.
-  const options = { ...safety, ...(url ? {} : { host, port }), ...rest, lazyConnect: true };
-  return url
-    ? new (ioredis.Redis as unknown as new (options: object, url: string) => IORedis)(options, url)
-    : new ioredis.Redis(options);
-}
-
-function createCluster(ioredis: IORedisModule, cluster: NonNullable<RedisStoreOptions['cluster']>): IORedisCluster {
-  // The cluster refuses commands while it is not ready; each node connection must keep its own offline
-  // queue, because the cluster sends the first command to a node before that node's connection is up.
-  const { host: _host, port: _port, enableOfflineQueue, ...nodeSafety } = STORE_DEFAULTS.redis;
-  const { redisOptions, ...clusterOptions } = (cluster.options ?? {}) as { redisOptions?: object };
-  return new ioredis.Cluster(seedNodes(cluster.nodes), {
-    enableOfflineQueue,
-    enableReadyCheck: true,
-    ...clusterOptions,
-    lazyConnect: true,
-    redisOptions: { ...nodeSafety, ...redisOptions },
-  });
 }
 
 function escapeGlob(text: string): string {

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
+import { REGISTRY_DEFAULTS } from '../options.js';
 import { RoundRobinStrategy } from './round-robin.js';
 import { hasCapacity, type BalancingStrategy, type Candidate, type PickRequest } from './strategy.js';
 
-/** Ring points per server: 40 md5 digests of 4 points each, as ketama does. */
-const DIGESTS_PER_SERVER = 40;
+/** Fixed, not an option: every machine must build the same ring. */
+const DIGESTS_PER_SERVER = REGISTRY_DEFAULTS.balancer.consistentHashDigestsPerServer;
 
 interface RingPoint { readonly hash: number; readonly id: string }
 

@@ -1,8 +1,9 @@
 // Per-server request statistics kept by the balancer: what least-latency and least-active
 // read, and what metrics() reports.
 
-/** Latency samples kept per server for percentiles; old samples are overwritten. */
-const WINDOW = 1024;
+import { REGISTRY_DEFAULTS } from '../options.js';
+
+const WINDOW = REGISTRY_DEFAULTS.balancer.latencyWindow;
 
 export interface ServerMetrics {
   readonly id: string;

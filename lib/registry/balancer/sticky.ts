@@ -1,9 +1,9 @@
 import { LeastActiveStrategy } from './least-active.js';
+import { REGISTRY_DEFAULTS } from '../options.js';
 import { RoundRobinStrategy } from './round-robin.js';
 import { hasCapacity, type BalancingStrategy, type Candidate, type PickRequest } from './strategy.js';
 
-/** Bound on remembered keys so that a stream of one-off keys cannot grow memory forever. */
-const MAX_KEYS = 100_000;
+const MAX_KEYS = REGISTRY_DEFAULTS.balancer.stickyMaxKeys;
 
 /**
  * A key stays on the server it was first given while that server is a candidate; when it
