@@ -10,11 +10,12 @@
 import { randomUUID } from 'node:crypto';
 import { cluster } from '../index.js';
 import type { ClusterOptions } from '../options.js';
-import type { PickOptions, RequestReport, ServerMetrics } from './balancer/index.js';
+import type { PickOptions, RequestReport } from './balancer/index.js';
 import { resolveRegistryOptions, type RegistryOptions } from './options.js';
 import { RegistryClient, type RegistrySubscription } from './registry-client.js';
+import { passThroughBase, REGISTRY_METHODS } from './shared-methods.js';
 import { toServerRecord } from './registration.js';
-import type { ForwardedMessage, ForwardResult, HealthState, ServerRecord, ServerRegistration, WatchEvent } from './types.js';
+import type { ForwardedMessage, ForwardResult, ServerRecord, ServerRegistration, WatchEvent } from './types.js';
 
 export interface CreateRegistryOptions extends RegistryOptions {
   /** onelink options of the shared client. Default name 'onelink-registry'. */
@@ -31,40 +32,7 @@ export interface RegisterInput extends ServerRegistration {
 export type WatchListener = (event: WatchEvent) => void;
 export type MessageListener = (message: ForwardedMessage) => void;
 
-/** The DataClient's methods as a process sees them through onelink: all return promises. */
-interface SharedRegistry {
-  ready(): Promise<void>;
-  readonly isClusterClientLeader: boolean;
-  register(record: ServerRecord): Promise<ServerRecord>;
-  heartbeat(records: ServerRecord[], caller: string): Promise<string[]>;
-  deregister(id: string): Promise<boolean>;
-  setMaintenance(id: string, on: boolean): Promise<boolean>;
-  servers(type?: string): Promise<ServerRecord[]>;
-  server(id: string): Promise<ServerRecord | null>;
-  bind(connectionId: string, serverId: string): Promise<void>;
-  unbind(connectionId: string): Promise<boolean>;
-  lookup(connectionId: string): Promise<string | null>;
-  lookupMany(connectionIds: string[]): Promise<Record<string, string | null>>;
-  forwardServer(serverId: string, message: unknown): Promise<ForwardResult>;
-  forwardBroadcast(message: unknown, type?: string): Promise<ForwardResult>;
-  forwardConnections(connectionIds: string[], message: unknown): Promise<ForwardResult>;
-  pick(type: string, options: PickOptions, caller: string): Promise<ServerRecord>;
-  report(serverId: string, report: RequestReport, caller: string): Promise<void>;
-  metrics(serverId?: string): Promise<ServerMetrics[]>;
-  healthStates(): Promise<Record<string, HealthState>>;
-  subscribe(reg: RegistrySubscription, listener: (value: any) => void): void;
-  unSubscribe(reg: RegistrySubscription, listener?: (value: any) => void): void;
-  close(): Promise<void>;
-}
-
-const READS = ['servers', 'server', 'lookup', 'lookupMany', 'metrics', 'healthStates'] as const;
-/** Safe to re-send to a new leader: each leaves the registry in the same state when run twice. */
-const IDEMPOTENT_WRITES = ['register', 'heartbeat', 'deregister', 'setMaintenance', 'bind', 'unbind'] as const;
-/** Not re-sent: a message could be delivered twice, a pick counted twice. */
-const ONCE = ['forwardServer', 'forwardBroadcast', 'forwardConnections', 'pick'] as const;
-
-export class Registry {
-  private readonly shared: SharedRegistry;
+export class Registry extends passThroughBase() {
   private readonly own = new Map<string, ServerRecord>();
   private readonly interval: number;
   private readonly logger: Pick<Console, 'warn'>;
@@ -86,13 +54,11 @@ export class Registry {
 
   constructor(options: CreateRegistryOptions = {}) {
     const { cluster: clusterOptions, logger, ...registryOptions } = options;
+    const builder = cluster(RegistryClient, { name: 'onelink-registry', ...clusterOptions, autoGenerate: false });
+    for (const [method, { delegate }] of Object.entries(REGISTRY_METHODS)) builder.delegate(method, delegate);
+    super(builder.create(registryOptions));
     this.interval = resolveRegistryOptions(registryOptions).interval;
     this.logger = logger ?? console;
-    let builder = cluster(RegistryClient, { name: 'onelink-registry', ...clusterOptions, autoGenerate: false });
-    for (const method of [...READS, ...IDEMPOTENT_WRITES]) builder = builder.delegate(method, { to: 'invoke', idempotent: true });
-    for (const method of ONCE) builder = builder.delegate(method, 'invoke');
-    builder = builder.delegate('report', 'invokeOneway').delegate('subscribe', 'subscribe').delegate('unSubscribe', 'unSubscribe');
-    this.shared = builder.create(registryOptions) as unknown as SharedRegistry;
   }
 
   ready(): Promise<void> {
@@ -130,30 +96,6 @@ export class Registry {
     return this.shared.setMaintenance(id, on);
   }
 
-  servers(type?: string): Promise<ServerRecord[]> {
-    return this.shared.servers(type);
-  }
-
-  server(id: string): Promise<ServerRecord | null> {
-    return this.shared.server(id);
-  }
-
-  bind(connectionId: string, serverId: string): Promise<void> {
-    return this.shared.bind(connectionId, serverId);
-  }
-
-  unbind(connectionId: string): Promise<boolean> {
-    return this.shared.unbind(connectionId);
-  }
-
-  lookup(connectionId: string): Promise<string | null> {
-    return this.shared.lookup(connectionId);
-  }
-
-  lookupMany(connectionIds: string[]): Promise<Record<string, string | null>> {
-    return this.shared.lookupMany(connectionIds);
-  }
-
   /** Receives what forward.* sends to `serverId`. Returns a function that stops listening. */
   onMessage(serverId: string, listener: MessageListener): () => void {
     return this.listen({ channel: 'forward', serverId }, listener);
@@ -185,15 +127,6 @@ export class Registry {
   report(serverId: string, report: RequestReport): Promise<void> {
     if (this.inFlight > 0) this.inFlight--;
     return this.shared.report(serverId, report, this.caller);
-  }
-
-  /** Per-server successes, failures, in flight and latency p50/p99 as this machine's leader counted them. */
-  metrics(serverId?: string): Promise<ServerMetrics[]> {
-    return this.shared.metrics(serverId);
-  }
-
-  healthStates(): Promise<Record<string, HealthState>> {
-    return this.shared.healthStates();
   }
 
   /** Deregisters this process's servers and leaves the cluster. */
