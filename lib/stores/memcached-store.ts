@@ -5,7 +5,7 @@ import type { Client as MemjsClient } from 'memjs';
 import { OnelinkError } from '../errors.js';
 import type { SessionData, SessionStore } from './contract.js';
 import { InvalidSessionIdError, StoreClosedError, StoreUnavailableError, UnsupportedStoreOperationError } from './errors.js';
-import { MEMCACHED_RELATIVE_EXPIRY_LIMIT_SECONDS, STORE_DEFAULTS, type MemcachedStoreOptions } from './options.js';
+import { STORE_DEFAULTS, type MemcachedStoreOptions } from './options.js';
 import { loadPeer } from '../peer.js';
 import { createSerializer, decodeSession, type SessionSerializer } from './serializer.js';
 import { assertTtlMs, assertTtlOption, sessionTtlMs } from './ttl.js';
@@ -126,5 +126,5 @@ export class MemcachedStore implements SessionStore {
 /** Memcached takes seconds, and reads anything above 30 days as an absolute Unix time. */
 function memcachedExpiry(ttlMs: number, now: number = Date.now()): number {
   const seconds = Math.max(1, Math.ceil(ttlMs / 1000));
-  return seconds > MEMCACHED_RELATIVE_EXPIRY_LIMIT_SECONDS ? Math.floor(now / 1000) + seconds : seconds;
+  return seconds > STORE_DEFAULTS.memcachedRelativeExpiryLimitSeconds ? Math.floor(now / 1000) + seconds : seconds;
 }

@@ -60,16 +60,25 @@ export interface MemcachedStoreOptions extends CommonStoreOptions {
   flushOnClear?: boolean;
 }
 
+/** Every store default, and the fixed bounds the stores work with; the options above say what each one does. */
 export const STORE_DEFAULTS = {
+  /** `prefix` */
   prefix: 'sess:',
+  /** `ttl`: one day. */
   ttlSeconds: 86400,
+  /** `scanCount` (RedisStore) */
   scanCount: 100,
+  /** `serializer` */
   serializer: 'msgpack' as const,
+  /** `sweepIntervalMs` (MemoryStore) */
   memorySweepIntervalMs: 60_000,
   /** express-session ids are 32 characters; this leaves room for custom genid functions. */
   maxSessionIdLength: 256,
   /** Memcached refuses longer keys. */
   memcachedMaxKeyBytes: 250,
+  /** Memcached reads expirations above 30 days as absolute Unix times. */
+  memcachedRelativeExpiryLimitSeconds: 60 * 60 * 24 * 30,
+  /** `servers` (MemcachedStore) */
   memcachedServers: '127.0.0.1:11211',
   /** A single server's connection: the fail-fast options of lib/redis/connect.ts (see the README, "Failures are loud"). */
   redis: {
@@ -78,12 +87,10 @@ export const STORE_DEFAULTS = {
     connectionName: 'onelink-session',
     ...REDIS_DEFAULTS.failFast,
   },
+  /** memjs options, under the user's `memcached` options. */
   memcached: {
     /** Seconds, as memjs counts. */
     timeout: 2,
     retries: 1,
   },
 } as const;
-
-/** Memcached reads expirations above 30 days as absolute Unix times. */
-export const MEMCACHED_RELATIVE_EXPIRY_LIMIT_SECONDS = 60 * 60 * 24 * 30;
