@@ -21,7 +21,7 @@ export class WorkerHandle {
   readonly process: ChildProcess;
   readonly exited: Promise<number | null>;
   #nextId = 1;
-  readonly #pending = new Map<number, { resolve: (value: any) => void; reject: (err: Error) => void; command: string }>();
+  readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void; command: string }>();
   readonly #noticeListeners = new Set<(pid: number) => void>();
   #stderr = '';
 
@@ -73,7 +73,7 @@ export class WorkerHandle {
         reject(new Error(`${this.label} is not running\n${this.#stderr}`));
         return;
       }
-      this.#pending.set(id, { resolve, reject, command: command.type });
+      this.#pending.set(id, { resolve: (value) => resolve(value as T), reject, command: command.type });
       this.process.send({ id, command } satisfies Request);
     });
   }

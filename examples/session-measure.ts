@@ -5,6 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { SessionData as ExpressSessionData } from 'express-session';
 import { Redis } from 'ioredis';
 import { SharedSessionStore } from '../lib/session/index.js';
 import { RedisStore } from '../lib/stores/index.js';
@@ -26,7 +27,7 @@ async function child(): Promise<void> {
   // A process holding a session store until told to stop; with singleMode each one connects by itself.
   const store = sharedStore(process.env.SINGLE_MODE === '1');
   await store.ready();
-  await promisify(store.set.bind(store))(`child-${process.pid}`, { cookie: { originalMaxAge: 60_000 }, pid: process.pid } as any);
+  await promisify(store.set.bind(store))(`child-${process.pid}`, { cookie: { originalMaxAge: 60_000 }, pid: process.pid } as unknown as ExpressSessionData);
   process.send?.('ready');
   process.on('message', async () => {
     await store.close();
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
   console.log(`session set+get, ${iterations} sequential round trips each:`);
   await measure('direct ioredis SET PX + GET (JSON)', async (i) => { await raw.set(`measure:raw-${i % 100}`, encoded, 'PX', 3_600_000); await raw.get(`measure:raw-${i % 100}`); });
   await measure('RedisStore in this process (no leader)', async (i) => { await direct.set(`in-${i % 100}`, session); await direct.get(`in-${i % 100}`); });
-  await measure('SharedSessionStore, follower -> leader -> Redis', async (i) => { await set(`via-${i % 100}`, session as any); await get(`via-${i % 100}`); });
+  await measure('SharedSessionStore, follower -> leader -> Redis', async (i) => { await set(`via-${i % 100}`, session as unknown as ExpressSessionData); await get(`via-${i % 100}`); });
 
   await follower.close();
   await direct.clear();

@@ -5,11 +5,18 @@ import { EchoClient } from '../echo-client.js';
 import { benchClientOf, quietLogger, type BenchClient, type CreatedEchoClient, type Implementation } from './implementation.js';
 
 const require = createRequire(import.meta.url);
-const cluster: (clientClass: unknown, options: Record<string, unknown>) => any = require('cluster-client');
 
 interface ClusterClientApi extends CreatedEchoClient {
   ready(): Promise<void>;
 }
+
+/** The part of cluster-client's builder the benchmark uses. */
+interface ClusterClientBuilder {
+  delegate(name: string, to: string): ClusterClientBuilder;
+  create(): ClusterClientApi;
+}
+
+const cluster = require('cluster-client') as (clientClass: unknown, options: Record<string, unknown>) => ClusterClientBuilder;
 
 export const clusterClient: Implementation = {
   name: 'cluster-client',

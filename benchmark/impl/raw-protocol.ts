@@ -56,11 +56,11 @@ export function writeFrame(socket: Socket, parts: Buffer[]): void {
 }
 
 /** Reassembles frames from socket chunks without copying a chunk more than needed. */
-export class FrameReader {
+export class FrameReader<M extends RawMessage = RawMessage> {
   #chunks: Buffer[] = [];
   #buffered = 0;
 
-  constructor(private readonly onFrame: (message: any, attachment: Buffer | undefined) => void) {}
+  constructor(private readonly onFrame: (message: M, attachment: Buffer | undefined) => void) {}
 
   push(chunk: Buffer): void {
     this.#chunks.push(chunk);
@@ -73,7 +73,7 @@ export class FrameReader {
       if (this.#buffered < frameBytes) return;
       if (first.length < frameBytes) first = this.#flatten();
 
-      const message = JSON.parse(first.toString('utf8', HEADER_BYTES, HEADER_BYTES + jsonBytes));
+      const message = JSON.parse(first.toString('utf8', HEADER_BYTES, HEADER_BYTES + jsonBytes)) as M;
       const attachment = attachmentBytes > 0 ? first.subarray(HEADER_BYTES + jsonBytes, frameBytes) : undefined;
       if (first.length === frameBytes) this.#chunks.shift();
       else this.#chunks[0] = first.subarray(frameBytes);

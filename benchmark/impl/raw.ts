@@ -2,7 +2,7 @@
 // no reconnection, no timeouts: what the loopback costs before any leader/follower machinery.
 import net from 'node:net';
 import { EchoClient, type TickEvent, type TickListener } from '../echo-client.js';
-import { encodeFrame, FrameReader, writeFrame, type RawRequest } from './raw-protocol.js';
+import { encodeFrame, FrameReader, writeFrame, type RawEvent, type RawRequest, type RawResponse } from './raw-protocol.js';
 import type { BenchClient, Implementation, Role } from './implementation.js';
 
 type Invokable = 'echo' | 'hostPid';
@@ -74,13 +74,13 @@ class RawServerSide implements BenchClient {
 class RawSocketClient implements BenchClient {
   readonly isLeader = false;
   #nextId = 1;
-  readonly #pending = new Map<number, { resolve: (value: any) => void; reject: (err: Error) => void }>();
+  readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
   readonly #listeners = new Map<string, TickListener[]>();
 
   constructor(private readonly socket: net.Socket) {
-    const reader = new FrameReader((message, attachment) => {
-      if (typeof message.topic === 'string') {
-        for (const listener of this.#listeners.get(message.topic) ?? []) listener(message.event);
+    const reader = new FrameReader<RawResponse | RawEvent>((message, attachment) => {
+      if ('topic' in message) {
+        for (const listener of this.#listeners.get(message.topic) ?? []) listener(message.event as TickEvent);
         return;
       }
       const call = this.#pending.get(message.id);
@@ -96,7 +96,7 @@ class RawSocketClient implements BenchClient {
     });
   }
 
-  #call(method: string, arg?: unknown): Promise<any> {
+  #call(method: string, arg?: unknown): Promise<unknown> {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       if (this.socket.destroyed) {
@@ -109,11 +109,11 @@ class RawSocketClient implements BenchClient {
   }
 
   echo<T>(value: T): Promise<T> {
-    return this.#call('echo', value);
+    return this.#call('echo', value) as Promise<T>;
   }
 
   hostPid(): Promise<number> {
-    return this.#call('hostPid');
+    return this.#call('hostPid') as Promise<number>;
   }
 
   subscribe(topic: string, listener: TickListener): void {

@@ -186,25 +186,26 @@ export class RegistryClient {
 
   // --- subscriptions (one per key per machine) -------------------------------------------
 
-  async subscribe(reg: RegistrySubscription, listener: Listener<any>): Promise<void> {
-    if (reg.channel === 'watch') { this.watchers.add(listener); return; }
+  /** `listener` receives WatchEvents on the watch channel, ForwardedMessages on a forward channel. */
+  async subscribe(reg: RegistrySubscription, listener: Listener<WatchEvent> | Listener<ForwardedMessage>): Promise<void> {
+    if (reg.channel === 'watch') { this.watchers.add(listener as Listener<WatchEvent>); return; }
     let listeners = this.forwardListeners.get(reg.serverId);
     if (!listeners) {
       this.forwardListeners.set(reg.serverId, (listeners = new Set()));
       const serverId = reg.serverId;
       await this.backend.listenForward(serverId, (payload) => this.onForward(serverId, payload));
     }
-    listeners.add(listener);
+    listeners.add(listener as Listener<ForwardedMessage>);
   }
 
-  async unSubscribe(reg: RegistrySubscription, listener?: Listener<any>): Promise<void> {
+  async unSubscribe(reg: RegistrySubscription, listener?: Listener<WatchEvent> | Listener<ForwardedMessage>): Promise<void> {
     if (reg.channel === 'watch') {
-      if (listener) this.watchers.delete(listener); else this.watchers.clear();
+      if (listener) this.watchers.delete(listener as Listener<WatchEvent>); else this.watchers.clear();
       return;
     }
     const listeners = this.forwardListeners.get(reg.serverId);
     if (!listeners) return;
-    if (listener) listeners.delete(listener); else listeners.clear();
+    if (listener) listeners.delete(listener as Listener<ForwardedMessage>); else listeners.clear();
     if (listeners.size === 0) {
       this.forwardListeners.delete(reg.serverId);
       await this.backend.unlistenForward(reg.serverId);

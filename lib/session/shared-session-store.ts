@@ -17,7 +17,8 @@ import { SESSION_DEFAULTS, type SharedSessionStoreOptions } from './options.js';
 
 type ExpressSessionModule = typeof import('express-session');
 type StoreClass = typeof MemoryStore | typeof RedisStore | typeof MemcachedStore;
-type Callback<T = void> = (err?: any, value?: T) => void;
+/** express-session's callbacks: an error (null or absent on success), then the value. */
+type Callback<T = void> = (err?: unknown, value?: T) => void;
 
 const { Store } = loadPeer<ExpressSessionModule>('express-session', 'onelink/session');
 

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ServerMetrics, ServerRecord } from '../../lib/registry/index.js';
 import { freePort } from '../support/servers.js';
 import { RegistryProcess } from './fixtures/process-handle.js';
 
@@ -36,7 +37,7 @@ describe('registry on one machine (real processes, memory backend)', function ()
     const picked: string[] = [];
     for (let round = 0; round < 3; round++) {
       for (const p of processes) {
-        const server = await p.call('pick', 'web');
+        const server = await p.call<ServerRecord>('pick', 'web');
         picked.push(server.id);
         await p.call('report', server.id, { latencyMs: 10 + round, ok: true });
       }
@@ -44,7 +45,7 @@ describe('registry on one machine (real processes, memory backend)', function ()
     const start = ['w0', 'w1', 'w2'].indexOf(picked[0]);
     assert.deepEqual(picked, Array.from({ length: 9 }, (_, i) => `w${(start + i) % 3}`));
     await sleep(100); // report is one-way
-    const metrics = await processes[2].call('metrics', 'w0');
+    const metrics = await processes[2].call<ServerMetrics[]>('metrics', 'w0');
     assert.deepEqual([metrics[0].successes, metrics[0].inFlight], [3, 0]);
   });
 
@@ -54,13 +55,13 @@ describe('registry on one machine (real processes, memory backend)', function ()
     await sleep(1000);
     const perSecond = hits - before;
     assert.ok(perSecond >= 3 && perSecond <= 7, `one check per 200 ms for the machine, got ${perSecond} in 1 s with 3 processes`);
-    assert.equal((await processes[1].call('pick', 'checked')).id, 'checked');
+    assert.equal((await processes[1].call<ServerRecord>('pick', 'checked')).id, 'checked');
     status = 500;
     await sleep(600);
-    await assert.rejects(processes[2].call('pick', 'checked'), (err: { code?: string }) => err.code === 'ERR_ONELINK_REGISTRY_NO_SERVER');
+    await assert.rejects(processes[2].call<ServerRecord>('pick', 'checked'), (err: { code?: string }) => err.code === 'ERR_ONELINK_REGISTRY_NO_SERVER');
     status = 200;
     await sleep(600);
-    assert.equal((await processes[2].call('pick', 'checked')).id, 'checked');
+    assert.equal((await processes[2].call<ServerRecord>('pick', 'checked')).id, 'checked');
   });
 });
 
@@ -80,15 +81,15 @@ describe('registry: the picks of a process that dies before report()', function 
     processes.push(picker);
     await picker.started;
 
-    assert.equal((await picker.call('pick', 'job')).id, 'solo');
+    assert.equal((await picker.call<ServerRecord>('pick', 'job')).id, 'solo');
     await sleep(1800); // longer than the TTL: the picker's heartbeats keep its request counted
-    await assert.rejects(leader.call('pick', 'job'), { code: 'ERR_ONELINK_REGISTRY_NO_CAPACITY' });
+    await assert.rejects(leader.call<ServerRecord>('pick', 'job'), { code: 'ERR_ONELINK_REGISTRY_NO_CAPACITY' });
 
     await picker.kill9();
     const started = Date.now();
     for (;;) {
       try {
-        assert.equal((await leader.call('pick', 'job')).id, 'solo');
+        assert.equal((await leader.call<ServerRecord>('pick', 'job')).id, 'solo');
         break;
       } catch (err) {
         if ((err as { code?: string }).code !== 'ERR_ONELINK_REGISTRY_NO_CAPACITY' || Date.now() - started > 5000) throw err;

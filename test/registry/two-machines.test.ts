@@ -1,6 +1,7 @@
 // Two "machines" = two onelink groups on different ports sharing one real redis-server.
 // Every member is a real process; servers die by SIGKILL.
 import assert from 'node:assert/strict';
+import type { ServerRecord } from '../../lib/registry/index.js';
 import { freePort, RedisServer, requireBinary } from '../support/servers.js';
 import { RegistryProcess, type ProcessConfig } from './fixtures/process-handle.js';
 
@@ -51,7 +52,7 @@ describe('registry across two machines sharing Redis (real processes)', function
     leaderB = await spawn({ clusterPort: machineB, register: { id: 'b-leader', type: 'web' } });
     workerB = await spawn({ clusterPort: machineB });
     assert.deepEqual(await Promise.all([leaderA, workerA, leaderB, workerB].map((p) => p.call('isLeader'))), [true, false, true, false]);
-    for (const p of [leaderA, workerA, leaderB, workerB]) assert.equal(ids(await p.call('servers', 'web')), 'a-leader,a-worker,b-leader');
+    for (const p of [leaderA, workerA, leaderB, workerB]) assert.equal(ids(await p.call<ServerRecord[]>('servers', 'web')), 'a-leader,a-worker,b-leader');
   });
 
   it('costs each machine 2 Redis connections and 1 watch subscription, whatever its number of processes', async () => {
@@ -92,28 +93,28 @@ describe('registry across two machines sharing Redis (real processes)', function
     assert.equal(await workerB.call('lookup', 'conn-2'), 'a-worker');
     const removedBefore = leaderB.events.filter((e) => e.type === 'removed' && e.id === 'a-worker').length;
     await workerA.kill9();
-    const goneMs = await until('a-worker gone on machine B', async () => !(await workerB.call('servers')).some((s: { id: string }) => s.id === 'a-worker'), 3000);
+    const goneMs = await until('a-worker gone on machine B', async () => !(await workerB.call<ServerRecord[]>('servers')).some((s: { id: string }) => s.id === 'a-worker'), 3000);
     const unboundMs = await until('connections unbound', async () => (await workerB.call('lookup', 'conn-2')) === null && (await workerB.call('lookup', 'conn-1')) === null, 3500);
     console.log(`      failure detection: gone from servers() after ${goneMs} ms, swept (connections unbound) after ${goneMs + unboundMs} ms`);
     await until('removed event', () => leaderB.events.filter((e) => e.type === 'removed' && e.id === 'a-worker').length === removedBefore + 1, 2000);
-    assert.equal(ids(await leaderA.call('servers', 'web')), 'a-leader,b-leader');
+    assert.equal(ids(await leaderA.call<ServerRecord[]>('servers', 'web')), 'a-leader,b-leader');
   });
 
   it('kill -9 of a machine leader: its server goes, the survivors keep theirs through the new leader', async () => {
     const workerA2 = await spawn({ clusterPort: machineA, register: { id: 'a-worker-2', type: 'web' } });
     await leaderA.kill9();
-    const goneMs = await until('a-leader gone on machine B', async () => !(await leaderB.call('servers')).some((s: { id: string }) => s.id === 'a-leader'), 3000);
+    const goneMs = await until('a-leader gone on machine B', async () => !(await leaderB.call<ServerRecord[]>('servers')).some((s: { id: string }) => s.id === 'a-leader'), 3000);
     console.log(`      leader death: its server gone from the other machine after ${goneMs} ms`);
     await until('a-worker-2 leads machine A', async () => (await workerA2.call('isLeader')) === true, 10_000);
     await sleep(2500); // longer than the alive TTL: a-worker-2 must have been refreshed through its new leader
-    assert.equal(ids(await leaderB.call('servers', 'web')), 'a-worker-2,b-leader');
+    assert.equal(ids(await leaderB.call<ServerRecord[]>('servers', 'web')), 'a-worker-2,b-leader');
   });
 
   it('restores every live registration within about one interval after a Redis restart', async () => {
-    const expected = ids(await leaderB.call('servers', 'web'));
+    const expected = ids(await leaderB.call<ServerRecord[]>('servers', 'web'));
     await redis.restart(); // not persistent: the restarted Redis is empty
     const restoredMs = await until('registrations restored', async () => {
-      try { return ids(await leaderB.call('servers', 'web')) === expected; } catch { return false; }
+      try { return ids(await leaderB.call<ServerRecord[]>('servers', 'web')) === expected; } catch { return false; }
     }, 5000);
     console.log(`      Redis restart: registrations back ${restoredMs} ms after the new redis-server accepted connections`);
     assert.ok(restoredMs <= 2000, `restored after ${restoredMs} ms`);

@@ -61,7 +61,7 @@ describe('SharedSessionStore under node:cluster, Redis backend', function () {
   for (const disruption of ['CLIENT KILL', 'restart'] as const) {
     it(`acknowledges no write it then loses when Redis is disrupted (${disruption}) under load`, async function () {
       const acked = new Map<string, number>();
-      const failures: Array<{ status: number; code: string }> = [];
+      const failures: Array<{ status: number; code?: string }> = [];
       let stop = false;
       let n = 0;
       const client = async () => {

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import { promisify } from 'node:util';
+import type { SessionData as ExpressSessionData } from 'express-session';
 import { SharedSessionStore, type SharedSessionStoreOptions } from '../../lib/session/index.js';
 import { freePort, MemcachedServer, RedisServer, requireBinary } from '../support/servers.js';
 import { createApp } from './fixtures/app.js';
@@ -65,7 +66,7 @@ for (const backend of backends) {
       const touch = promisify(store.touch.bind(store)) as (sid: string, s: object) => Promise<void>;
       const destroy = promisify(store.destroy.bind(store));
       const expires = new Date(Date.now() + 60_000);
-      const session = { cookie: { originalMaxAge: 60_000, expires, httpOnly: true, path: '/' }, user: 'ada', avatar: Buffer.from('png') } as any;
+      const session = { cookie: { originalMaxAge: 60_000, expires, httpOnly: true, path: '/' }, user: 'ada', avatar: Buffer.from('png') } as unknown as ExpressSessionData;
       await set('cb-sid', session);
       assert.deepEqual(await get('cb-sid'), session);
       await touch('cb-sid', session);
@@ -78,8 +79,8 @@ for (const backend of backends) {
       it('passes all/length/clear with callbacks', async () => {
         const set = promisify(store.set.bind(store));
         await promisify(store.clear.bind(store))();
-        await set('list-a', { cookie: { originalMaxAge: 60_000 }, n: 1 } as any);
-        await set('list-b', { cookie: { originalMaxAge: 60_000 }, n: 2 } as any);
+        await set('list-a', { cookie: { originalMaxAge: 60_000 }, n: 1 } as unknown as ExpressSessionData);
+        await set('list-b', { cookie: { originalMaxAge: 60_000 }, n: 2 } as unknown as ExpressSessionData);
         assert.equal(await promisify(store.length.bind(store))(), 2);
         const all = await promisify(store.all.bind(store))() as Record<string, { n: number }>;
         assert.deepEqual(Object.keys(all).sort(), ['list-a', 'list-b']);
@@ -92,7 +93,7 @@ for (const backend of backends) {
       it('answers all/length with ERR_ONELINK_STORE_UNSUPPORTED, and clears with flushOnClear', async () => {
         await assert.rejects(promisify(store.all.bind(store))(), { code: 'ERR_ONELINK_STORE_UNSUPPORTED' });
         await assert.rejects(promisify(store.length.bind(store))(), { code: 'ERR_ONELINK_STORE_UNSUPPORTED' });
-        await promisify(store.set.bind(store))('to-clear', { cookie: { originalMaxAge: 60_000 } } as any);
+        await promisify(store.set.bind(store))('to-clear', { cookie: { originalMaxAge: 60_000 } } as unknown as ExpressSessionData);
         await promisify(store.clear.bind(store))();
         assert.equal(await promisify(store.get.bind(store))('to-clear'), null);
       });
@@ -100,8 +101,8 @@ for (const backend of backends) {
 
     it('gives a clear error for a bad session id and for a value that cannot be stored', async () => {
       await assert.rejects(promisify(store.get.bind(store))(''), { code: 'ERR_ONELINK_INVALID_SESSION_ID' });
-      await assert.rejects(promisify(store.set.bind(store))('bad id', {} as any), { code: 'ERR_ONELINK_INVALID_SESSION_ID' });
-      await assert.rejects(promisify(store.set.bind(store))('ok-id', { cookie: {}, onSave: () => 1 } as any), { code: 'ERR_ONELINK_INVALID_SESSION', message: /session\.onSave is a function/ });
+      await assert.rejects(promisify(store.set.bind(store))('bad id', {} as unknown as ExpressSessionData), { code: 'ERR_ONELINK_INVALID_SESSION_ID' });
+      await assert.rejects(promisify(store.set.bind(store))('ok-id', { cookie: {}, onSave: () => 1 } as unknown as ExpressSessionData), { code: 'ERR_ONELINK_INVALID_SESSION', message: /session\.onSave is a function/ });
       assert.equal(await promisify(store.get.bind(store))('ok-id'), null);
     });
 
@@ -116,7 +117,7 @@ for (const backend of backends) {
       assert.equal(me.body.sid, login.body.sid);
       // The session changes in the store behind the request's back; reload() picks that up.
       const stored = await promisify(store.get.bind(store))(login.body.sid);
-      await promisify(store.set.bind(store))(login.body.sid, { ...stored, user: 'grace hopper' } as any);
+      await promisify(store.set.bind(store))(login.body.sid, { ...stored, user: 'grace hopper' } as unknown as ExpressSessionData);
       assert.equal((await request(port, 'GET', '/reload', login.cookie)).body.user, 'grace hopper');
       // regenerate() destroyed the pre-login session.
       const before = await request(port, 'POST', '/login/mallory', login.cookie);
@@ -163,10 +164,10 @@ describe('SharedSessionStore started before its Redis', () => {
       await late.start();
       let served = false;
       for (const until = Date.now() + 10_000; !served && Date.now() < until; await sleep(200)) {
-        served = await set('late-sid', { cookie: { originalMaxAge: 60_000 }, user: 'late' } as any).then(() => true, () => false);
+        served = await set('late-sid', { cookie: { originalMaxAge: 60_000 }, user: 'late' } as unknown as ExpressSessionData).then(() => true, () => false);
       }
       assert.ok(served, 'a write succeeded once Redis was up');
-      assert.equal(((await get('late-sid')) as any).user, 'late');
+      assert.equal(((await get('late-sid')) as unknown as { user: string }).user, 'late');
     } finally {
       await store.close();
     }

@@ -40,7 +40,7 @@ export function storeContract(target: StoreTarget): void {
       await store.set('sid-roundtrip', session);
       const read = await store.get('sid-roundtrip');
       assert.ok(read);
-      assert.ok(read.user && typeof read.user === 'object' && (read.user as any).lastLogin instanceof Date);
+      assert.ok(read.user && typeof read.user === 'object' && (read.user as { lastLogin?: unknown }).lastLogin instanceof Date);
       assert.ok(Buffer.isBuffer(read.avatar));
       assert.deepEqual(read, session);
     });
@@ -148,7 +148,7 @@ export function storeContract(target: StoreTarget): void {
         [null, 'session'],
       ];
       for (const [value, path] of bad) {
-        await assert.rejects(store.set('sid-bad-value', value as SessionData), (error: any) => {
+        await assert.rejects(store.set('sid-bad-value', value as SessionData), (error: { code?: string; path?: string }) => {
           assert.equal(error.code, 'ERR_ONELINK_INVALID_SESSION');
           assert.equal(error.path, path);
           return true;

@@ -100,7 +100,7 @@ describe('RedisStore', function () {
   it('rejects ready() with ERR_ONELINK_STORE_UNAVAILABLE when nothing listens', async () => {
     const port = await freePort();
     const store = closeAfterTest(new RedisStore({ redis: { port, connectTimeout: 1000 } }));
-    await assert.rejects(store.ready(), (error: any) => {
+    await assert.rejects(store.ready(), (error: unknown) => {
       assert.ok(error instanceof StoreUnavailableError);
       assert.equal(error.code, 'ERR_ONELINK_STORE_UNAVAILABLE');
       return true;
