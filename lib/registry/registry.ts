@@ -13,7 +13,7 @@ import type { ClusterOptions } from '../options.js';
 import type { PickOptions, RequestReport } from './balancer/index.js';
 import { resolveRegistryOptions, type RegistryOptions } from './options.js';
 import { RegistryClient, type RegistrySubscription } from './registry-client.js';
-import { passThroughBase, REGISTRY_METHODS } from './shared-methods.js';
+import { passThroughBase, REGISTRY_METHODS, type RegistryMethod } from './shared-methods.js';
 import { toServerRecord } from './registration.js';
 import type { ForwardedMessage, ForwardResult, ServerRecord, ServerRegistration, WatchEvent } from './types.js';
 
@@ -55,7 +55,7 @@ export class Registry extends passThroughBase() {
   constructor(options: CreateRegistryOptions = {}) {
     const { cluster: clusterOptions, logger, ...registryOptions } = options;
     const builder = cluster(RegistryClient, { name: 'onelink-registry', ...clusterOptions, autoGenerate: false });
-    for (const [method, { delegate }] of Object.entries(REGISTRY_METHODS)) builder.delegate(method, delegate);
+    for (const method of Object.keys(REGISTRY_METHODS) as RegistryMethod[]) builder.delegate(method, REGISTRY_METHODS[method].delegate);
     super(builder.create(registryOptions));
     this.interval = resolveRegistryOptions(registryOptions).interval;
     this.logger = logger ?? console;
@@ -143,9 +143,9 @@ export class Registry extends passThroughBase() {
    * The leader replays a subscription's last value to every new subscriber; events and messages
    * from before this call are not news for this listener, so they are dropped by their timestamp.
    */
-  private listen<T extends { at: number }>(reg: RegistrySubscription, listener: (value: T) => void): () => void {
+  private listen<T extends WatchEvent | ForwardedMessage>(reg: RegistrySubscription, listener: (value: T) => void): () => void {
     const since = Date.now();
-    const wrapped = (value: T) => { if (value.at >= since) listener(value); };
+    const wrapped = (value: WatchEvent | ForwardedMessage) => { if (value.at >= since) listener(value as T); };
     this.shared.subscribe(reg, wrapped);
     return () => this.shared.unSubscribe(reg, wrapped);
   }
