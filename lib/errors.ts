@@ -1,14 +1,8 @@
 // Typed errors. Every class has a stable `code` users can switch on; messages may change, codes do not.
+// Each is registered under its code, so an error reply from the leader is rebuilt as its class.
+import { EncodeError, OnelinkError, registerErrorClass } from '../protocol/errors.js';
 
-export class OnelinkError extends Error {
-  readonly code: string;
-
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export { EncodeError, OnelinkError };
 
 /** The port is held by a process that does not speak onelink, or speaks another version of it. */
 export class HandshakeError extends OnelinkError {
@@ -71,16 +65,48 @@ export class ClientClosedError extends OnelinkError {
   }
 }
 
-/** A value could not be encoded for the wire (a function, a symbol, a cyclic object with the default transcode...). */
-export class EncodeError extends OnelinkError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_ONELINK_ENCODE', message, options);
-  }
-}
-
 /** An optional peer dependency (ioredis, memjs, express-session) is needed but not installed. */
 export class MissingPeerDependencyError extends OnelinkError {
   constructor(readonly packageName: string, feature: string, options?: { cause?: unknown }) {
     super('ERR_ONELINK_MISSING_PEER', `${feature} needs the optional peer dependency "${packageName}", which is not installed: npm install ${packageName}`, options);
   }
+}
+
+/** A peer (leader or follower) sent nothing, not even a heartbeat, for heartbeatMaxMisses periods: its socket is dropped. */
+export class PeerSilentError extends OnelinkError {
+  constructor(readonly remote: string, readonly missed: number, silentMs: number) {
+    super('ERR_ONELINK_HEARTBEAT', `peer ${remote} missed ${missed} heartbeats (${silentMs} ms of silence)`);
+  }
+}
+
+/** An option or argument outside what it accepts; the message names the valid values. */
+export class InvalidOptionError extends OnelinkError {
+  /** `expected`: the valid values, as a phrase ("a class", "one of invoke, ..."). */
+  constructor(readonly option: string, readonly value: unknown, expected: string) {
+    super('ERR_ONELINK_INVALID_OPTION', `${option} must be ${expected}; got ${describe(value)}`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : 'an object';
+}
+
+for (const [code, Class] of [
+  ['ERR_ONELINK_HANDSHAKE', HandshakeError],
+  ['ERR_ONELINK_OPTIONS_MISMATCH', OptionsMismatchError],
+  ['ERR_ONELINK_LEADER_LOST', LeaderLostError],
+  ['ERR_ONELINK_NO_LEADER', NoLeaderError],
+  ['ERR_ONELINK_NOT_LEADER', NotLeaderError],
+  ['ERR_ONELINK_RESPONSE_TIMEOUT', ResponseTimeoutError],
+  ['ERR_ONELINK_METHOD_NOT_DELEGATED', MethodNotDelegatedError],
+  ['ERR_ONELINK_CHANNEL_UNAVAILABLE', ChannelUnavailableError],
+  ['ERR_ONELINK_CLIENT_CLOSED', ClientClosedError],
+  ['ERR_ONELINK_MISSING_PEER', MissingPeerDependencyError],
+  ['ERR_ONELINK_HEARTBEAT', PeerSilentError],
+  ['ERR_ONELINK_INVALID_OPTION', InvalidOptionError],
+] as const) {
+  registerErrorClass(code, Class);
 }

@@ -1,7 +1,7 @@
 // Every option of a cluster client and its default, in one place.
 import type { Transcode } from '../protocol/index.js';
-import { defaultTranscode } from '../protocol/index.js';
-import { InvalidOptionError } from './option-errors.js';
+import { DEFAULT_MAX_FRAME_SIZE, defaultTranscode } from '../protocol/index.js';
+import { InvalidOptionError } from './errors.js';
 
 export interface Logger {
   info(...args: unknown[]): void;
@@ -78,7 +78,7 @@ export const defaults = {
   isBroadcast: true,
   subscribeTimeout: 20000,
   autoGenerate: true,
-  maxFrameSize: 64 * 1024 * 1024,
+  maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
   maxQueuedCalls: 10000,
 } as const;
 

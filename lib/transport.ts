@@ -1,8 +1,8 @@
 // A framed socket: bytes ↔ frames over one net.Socket, with writes coalesced per tick and heartbeats.
 // Session logic (what a frame means) lives in leader.ts / follower.ts.
 import type net from 'node:net';
-import { FrameDecoder, FrameKind, HEADER_SIZE, writeHeader, type Frame, type ProtocolError } from '../protocol/index.js';
-import { Op, encodeConnection, EMPTY } from './messages.js';
+import { COPY_LIMIT, EMPTY, FrameDecoder, FrameKind, HEADER_SIZE, isPing, isPong, PING, writeHeader, type Frame, type ProtocolError } from '../protocol/index.js';
+import { PeerSilentError } from './errors.js';
 
 export interface TransportHandler {
   onFrame(frame: Frame): void;
@@ -16,14 +16,8 @@ export interface TransportOptions {
   isCheckHeartbeat: boolean;
 }
 
-/**
- * Bodies at least this large are written as their own buffer rather than copied next to the
- * header; smaller ones are copied during send(), so the caller may reuse theirs right after.
- */
-export const COPY_LIMIT = 16 * 1024;
 /** Initial size of the per-socket buffer in which a tick's small frames are laid out. */
 const SCRATCH_SIZE = 64 * 1024;
-const PING = encodeConnection([Op.PING]);
 
 export class Transport {
   private readonly decoder: FrameDecoder;
@@ -85,7 +79,7 @@ export class Transport {
       this.missed = 0;
     } else if (++this.missed >= this.options.heartbeatMaxMisses) {
       const silentMs = this.missed * this.options.heartbeatInterval;
-      this.destroy(new Error(`peer ${this.remote} missed ${this.missed} heartbeats (${silentMs} ms of silence)`));
+      this.destroy(new PeerSilentError(this.remote, this.missed, silentMs));
       return;
     }
     this.pingId = (this.pingId + 1) % 0x7fffffff;
@@ -94,11 +88,11 @@ export class Transport {
 
   private receive(frame: Frame): void {
     // Pings are answered here so that a busy session layer still looks alive.
-    if (frame.kind === FrameKind.REQUEST && frame.connection.length === PING.length && frame.connection.equals(PING)) {
+    if (isPing(frame)) {
       this.send(FrameKind.RESPONSE, 0, frame.id, 0, EMPTY, EMPTY);
       return;
     }
-    if (frame.kind === FrameKind.RESPONSE && frame.connection.length === 0) return; // a pong
+    if (isPong(frame)) return;
     this.handler.onFrame(frame);
   }
 

@@ -26,3 +26,12 @@ export const MAX_UINT32 = 0xffffffff;
 
 /** Largest high word of a request id: ids are JS safe integers, so at most 2^53 - 1. */
 export const MAX_ID_HIGH_WORD = 0x1fffff;
+
+/**
+ * Bodies at least this large are written as their own buffer rather than copied next to the header;
+ * smaller ones are copied when the frame is queued, so their buffer may be reused right after.
+ */
+export const COPY_LIMIT = 16 * 1024;
+
+/** Every empty body: a zero-length Buffer holds nothing, so one is shared. */
+export const EMPTY = Buffer.alloc(0);

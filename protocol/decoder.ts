@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_FRAME_SIZE, HEADER_SIZE } from './constants.js';
+import { DEFAULT_MAX_FRAME_SIZE, EMPTY, HEADER_SIZE } from './constants.js';
 import type { FrameKind } from './constants.js';
 import { ProtocolError } from './errors.js';
 import { copyBytes } from './copy.js';
@@ -16,8 +16,6 @@ export interface FrameDecoderOptions {
 }
 
 const TWO_POW_32 = 0x100000000;
-/** Shared by every empty body: a zero-length Buffer holds nothing to share. */
-const EMPTY = Buffer.alloc(0);
 
 /**
  * Splits a byte stream into frames: a pure state machine (no sockets, no timers).

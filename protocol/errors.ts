@@ -1,13 +1,26 @@
-import { OnelinkError } from '../lib/errors.js';
+// The error base of onelink and the registry that lets an error reply be rebuilt as its class.
+// Every class has a stable `code` users can switch on; messages may change, codes do not.
 
-export type ProtocolErrorCode =
-  | 'ERR_ONELINK_PROTOCOL_VERSION'
-  | 'ERR_ONELINK_PROTOCOL_FRAME_KIND'
-  | 'ERR_ONELINK_PROTOCOL_FLAGS'
-  | 'ERR_ONELINK_PROTOCOL_ID'
-  | 'ERR_ONELINK_PROTOCOL_FRAME_TOO_LARGE'
-  | 'ERR_ONELINK_PROTOCOL_BODY'
-  | 'ERR_ONELINK_PROTOCOL_HANDSHAKE';
+export class OnelinkError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+const PROTOCOL_ERROR_CODES = [
+  'ERR_ONELINK_PROTOCOL_VERSION',
+  'ERR_ONELINK_PROTOCOL_FRAME_KIND',
+  'ERR_ONELINK_PROTOCOL_FLAGS',
+  'ERR_ONELINK_PROTOCOL_ID',
+  'ERR_ONELINK_PROTOCOL_FRAME_TOO_LARGE',
+  'ERR_ONELINK_PROTOCOL_BODY',
+  'ERR_ONELINK_PROTOCOL_HANDSHAKE',
+] as const;
+export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[number];
 
 /**
  * The bytes received do not follow the onelink wire format (or the handshake failed).
@@ -20,3 +33,39 @@ export class ProtocolError extends OnelinkError {
     super(code, message, options);
   }
 }
+
+/** A value could not be encoded for the wire (a function, a symbol, a cyclic object with the default transcode...). */
+export class EncodeError extends OnelinkError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_ONELINK_ENCODE', message, options);
+  }
+}
+
+/** Any subclass of OnelinkError, whatever its constructor takes. */
+export type OnelinkErrorClass = abstract new (...args: any[]) => OnelinkError;
+
+const classes = new Map<string, OnelinkErrorClass>();
+
+/**
+ * Makes errorFromWire rebuild an error reply carrying `code` as an instance of `Class`. Every module
+ * that defines error classes registers them, so any process that loaded a class rebuilds its errors.
+ * Registering another class for a code already taken is a bug: it throws.
+ */
+export function registerErrorClass(code: string, Class: OnelinkErrorClass): void {
+  const known = classes.get(code);
+  if (known !== undefined && known !== Class) throw new Error(`error code ${code} is already registered to ${known.name}`);
+  classes.set(code, Class);
+}
+
+/** The class registered for a code, if any. */
+export function errorClassOf(code: string): OnelinkErrorClass | undefined {
+  return classes.get(code);
+}
+
+/** The codes registered so far, each with its class. */
+export function registeredErrorClasses(): ReadonlyMap<string, OnelinkErrorClass> {
+  return classes;
+}
+
+for (const code of PROTOCOL_ERROR_CODES) registerErrorClass(code, ProtocolError);
+registerErrorClass('ERR_ONELINK_ENCODE', EncodeError);

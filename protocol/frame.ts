@@ -1,5 +1,6 @@
 import {
   DEFAULT_MAX_FRAME_SIZE,
+  EMPTY,
   FrameKind,
   HEADER_SIZE,
   KNOWN_FLAGS,
@@ -44,7 +45,6 @@ export interface FrameHeader {
 }
 
 const TWO_POW_32 = 0x100000000;
-const EMPTY = Buffer.alloc(0);
 
 function isUint32(n: number): boolean {
   return Number.isInteger(n) && n >= 0 && n <= MAX_UINT32;

@@ -1,4 +1,4 @@
-import { FrameKind, HANDSHAKE_MAGIC, PROTOCOL_VERSION } from './constants.js';
+import { EMPTY, FrameKind, HANDSHAKE_MAGIC, PROTOCOL_VERSION } from './constants.js';
 import { decodeValue, encodeValue } from './codec.js';
 import { ProtocolError } from './errors.js';
 import { encodeFrame } from './frame.js';
@@ -14,8 +14,6 @@ export interface Hello {
   pid: number;
   role: 'follower' | 'leader';
 }
-
-const EMPTY = Buffer.alloc(0);
 
 /** A whole frame: kind REQUEST, id 0, timeout 0, connection object = the hello, application empty. */
 export function encodeHello(h: Omit<Hello, 'magic' | 'version'>): Buffer {

@@ -1,8 +1,22 @@
-// The onelink wire format: frames, their streaming decoder, the value codec and the handshake.
-// Pure: no sockets, no timers.
+// `onelink/protocol`: the whole onelink wire format, for tools that speak it. Pure: no sockets, no
+// timers, and nothing from the client library, so a tool can speak the protocol from this alone.
+//
+// - constants: header layout and sizes, frame kinds, flag bits, the default frame-size limit, EMPTY.
+// - frame: writeHeader / readHeader / checkHeader / encodeFrame, the 24-byte header's one reader.
+// - decoder: FrameDecoder, a streaming byte → frame state machine.
+// - codec: the MessagePack value codec (encodeValue / decodeValue, defaultTranscode).
+// - handshake: the hello frame each side sends first (encodeHello / parseHello).
+// - messages: the connection object of each frame (Op table, OK/ERROR response markers,
+//   encodeConnection / decodeConnection) and the heartbeat (PING, isPing / isPong).
+// - payload: application bodies (arguments, results, values), with the raw-Buffer flag rules.
+// - errors: OnelinkError (the base of every onelink error), ProtocolError, EncodeError, and the
+//   registry of error classes by code; error-wire: errorToWire / errorFromWire.
 export * from './constants.js';
 export * from './errors.js';
+export * from './error-wire.js';
 export * from './frame.js';
 export * from './decoder.js';
 export * from './codec.js';
 export * from './handshake.js';
+export * from './messages.js';
+export * from './payload.js';

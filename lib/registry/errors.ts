@@ -1,4 +1,5 @@
 // Registry errors; each has a stable `code`.
+import { registerErrorClass } from '../../protocol/errors.js';
 import { OnelinkError } from '../errors.js';
 
 /** The registry's Redis could not be reached when the leader started it (retried when the registry is used again). */
@@ -33,4 +34,14 @@ export class InvalidRegistrationError extends OnelinkError {
   constructor(message: string) {
     super('ERR_ONELINK_REGISTRY_INVALID', message);
   }
+}
+
+for (const [code, Class] of [
+  ['ERR_ONELINK_REGISTRY_UNAVAILABLE', RegistryUnavailableError],
+  ['ERR_ONELINK_REGISTRY_NO_SERVER', NoServerError],
+  ['ERR_ONELINK_REGISTRY_NO_CAPACITY', NoCapacityError],
+  ['ERR_ONELINK_REGISTRY_UNKNOWN_SERVER', UnknownServerError],
+  ['ERR_ONELINK_REGISTRY_INVALID', InvalidRegistrationError],
+] as const) {
+  registerErrorClass(code, Class);
 }

@@ -1,4 +1,5 @@
 // Errors raised by the session stores. Codes are stable; messages may change.
+import { registerErrorClass } from '../../protocol/errors.js';
 import { OnelinkError } from '../errors.js';
 
 /** A session id that is not a non-empty string of sane length without whitespace or control characters. */
@@ -49,4 +50,16 @@ export class SessionDecodeError extends OnelinkError {
   constructor(backend: string, key: string, options?: { cause?: unknown }) {
     super('ERR_ONELINK_SESSION_DECODE', `${backend} store holds data under "${key}" that its serializer cannot read as a session; was it written with another serializer?`, options);
   }
+}
+
+for (const [code, Class] of [
+  ['ERR_ONELINK_INVALID_SESSION_ID', InvalidSessionIdError],
+  ['ERR_ONELINK_INVALID_SESSION', InvalidSessionValueError],
+  ['ERR_ONELINK_STORE_UNAVAILABLE', StoreUnavailableError],
+  ['ERR_ONELINK_STORE_UNSUPPORTED', UnsupportedStoreOperationError],
+  ['ERR_ONELINK_STORE_CLOSED', StoreClosedError],
+  ['ERR_ONELINK_STORE_OPTIONS', StoreOptionsError],
+  ['ERR_ONELINK_SESSION_DECODE', SessionDecodeError],
+] as const) {
+  registerErrorClass(code, Class);
 }

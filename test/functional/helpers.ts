@@ -1,10 +1,9 @@
 // Helpers of the functional tests: extra clients in worker processes, polling, and a raw
 // protocol peer that speaks frames directly to a leader (to ask it things no client would).
 import net from 'node:net';
-import { decodeValue, encodeFrame, encodeHello, FrameDecoder, FrameKind, type Frame } from '../../protocol/index.js';
-import { encodeConnection, EMPTY, ERROR_RESPONSE, Op } from '../../lib/messages.js';
+import { decodeValue, EMPTY, encodeConnection, encodeFrame, encodeHello, ERROR_RESPONSE, FrameDecoder, FrameKind, Op, type ChannelAgreement, type Frame } from '../../protocol/index.js';
 import { resolveOptions } from '../../lib/options.js';
-import { agreementOf, buildDelegates, toDelegateSpec, type ChannelAgreement } from '../../lib/spec.js';
+import { agreementOf, buildDelegates, toDelegateSpec } from '../../lib/spec.js';
 import { EchoClient } from '../fixtures/echo-client.js';
 import { WORKER_DELEGATES, type ExtraClientConfig } from '../fixtures/extra-clients.js';
 import type { WorkerProcess } from '../support/processes.js';

@@ -2,8 +2,7 @@
 // them, survives, and the real followers keep getting answers throughout.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { decodeValue, encodeFrame, encodeHello, encodeValue, FrameKind, type Frame } from '../../protocol/index.js';
-import { encodeConnection, ERROR_RESPONSE, OK_RESPONSE, Op } from '../../lib/messages.js';
+import { decodeValue, encodeConnection, encodeFrame, encodeHello, encodeValue, ERROR_RESPONSE, FrameKind, OK_RESPONSE, Op, type Frame } from '../../protocol/index.js';
 import { workerAgreement } from '../functional/helpers.js';
 import { freePort } from '../support/servers.js';
 import { killAll, leaderOf, startWorkers, type WorkerProcess } from '../support/processes.js';

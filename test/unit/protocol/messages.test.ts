@@ -1,10 +1,32 @@
 import assert from 'node:assert/strict';
-import { defaultTranscode, FLAG_RAW_APPLICATION, type Frame } from '../../../protocol/index.js';
-import { EncodeError } from '../../../lib/errors.js';
-import { decodeConnection, errorFromWire, errorToWire } from '../../../lib/messages.js';
-import { decodeArgs, decodePayload, encodeArgs, encodeArgsToSend, encodePayload, encodePayloadToSend } from '../../../lib/payload.js';
-import { COPY_LIMIT } from '../../../lib/transport.js';
-import { decodeValue, encodeValue } from '../../../protocol/index.js';
+import {
+  COPY_LIMIT,
+  decodeArgs,
+  decodeConnection,
+  decodePayload,
+  decodeValue,
+  defaultTranscode,
+  EMPTY,
+  encodeArgs,
+  encodeArgsToSend,
+  encodeConnection,
+  EncodeError,
+  encodePayload,
+  encodePayloadToSend,
+  encodeValue,
+  errorFromWire,
+  ERROR_RESPONSE,
+  errorToWire,
+  FLAG_RAW_APPLICATION,
+  FrameKind,
+  isPing,
+  isPong,
+  OK_RESPONSE,
+  Op,
+  PING,
+  Status,
+  type Frame,
+} from '../../../protocol/index.js';
 
 const frameOf = (payload: { flags: number; body: Buffer }): Frame => ({ kind: 1, flags: payload.flags, id: 1, timeout: 0, connection: Buffer.alloc(0), application: payload.body });
 
@@ -88,5 +110,38 @@ describe('payloads encoded to be sent at once', () => {
     const json = { encode: (v: unknown) => Buffer.from(JSON.stringify(v)), decode: (b: Buffer) => JSON.parse(b.toString()) };
     assert.deepEqual(encodeArgsToSend([1, 'a'], json).body.toString(), '[1,"a"]');
     assert.deepEqual(encodePayloadToSend({ k: 1 }, json), encodePayload({ k: 1 }, json));
+  });
+});
+
+describe('protocol: the heartbeat convention', () => {
+  const frame = (kind: 0 | 1, connection: Buffer): Frame => ({ kind, flags: 0, id: 9, timeout: 0, connection, application: Buffer.alloc(0) });
+
+  it('a ping is a request whose connection object is [PING]; a pong a response with an empty one', () => {
+    assert.deepEqual(decodeConnection(PING), [Op.PING]);
+    assert.equal(isPing(frame(FrameKind.REQUEST, Buffer.from(PING))), true);
+    assert.equal(isPing(frame(FrameKind.RESPONSE, PING)), false);
+    assert.equal(isPing(frame(FrameKind.REQUEST, encodeConnection([Op.INVOKE, 'a', 'b']))), false);
+    assert.equal(isPong(frame(FrameKind.RESPONSE, EMPTY)), true);
+    assert.equal(isPong(frame(FrameKind.RESPONSE, OK_RESPONSE)), false);
+    assert.equal(isPong(frame(FrameKind.REQUEST, EMPTY)), false);
+  });
+
+  it('response markers are [OK] and [ERROR], distinct from a pong', () => {
+    assert.deepEqual(decodeConnection(OK_RESPONSE), [Status.OK]);
+    assert.deepEqual(decodeConnection(ERROR_RESPONSE), [Status.ERROR]);
+    assert.equal(EMPTY.length, 0);
+  });
+});
+
+describe('protocol: self-contained', () => {
+  it('imports nothing but its own modules and msgpackr', async () => {
+    const { readdir, readFile } = await import('node:fs/promises');
+    const dir = new URL('../../../protocol/', import.meta.url);
+    for (const file of await readdir(dir)) {
+      const source = await readFile(new URL(file, dir), 'utf8');
+      for (const [, specifier] of source.matchAll(/^(?:import|export)[^'"]*from\s+['"]([^'"]+)['"]/gm)) {
+        assert.ok(/^\.\/[\w-]+\.js$/.test(specifier!) || specifier === 'msgpackr', `${file} imports ${specifier}`);
+      }
+    }
   });
 });

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import * as coreErrors from '../../../lib/errors.js';
+import * as registryErrors from '../../../lib/registry/errors.js';
+import * as storeErrors from '../../../lib/stores/errors.js';
+import { decodeValue, encodeValue, errorFromWire, errorToWire, OnelinkError, ProtocolError, registeredErrorClasses } from '../../../protocol/index.js';
+
+/** One instance of every error class onelink raises, with the own properties its constructor sets. */
+const samples: OnelinkError[] = [
+  new coreErrors.HandshakeError('not onelink', 7001),
+  new coreErrors.OptionsMismatchError('isBroadcast differs'),
+  new coreErrors.LeaderLostError('increment'),
+  new coreErrors.NoLeaderError('no leader within 30000 ms'),
+  new coreErrors.NotLeaderError(7002),
+  new coreErrors.ResponseTimeoutError('get', 3000),
+  new coreErrors.MethodNotDelegatedError('emit', 'config'),
+  new coreErrors.ChannelUnavailableError('config', 5000),
+  new coreErrors.ClientClosedError('config'),
+  new coreErrors.EncodeError('cannot encode a function'),
+  new coreErrors.MissingPeerDependencyError('ioredis', 'the Redis store'),
+  new coreErrors.PeerSilentError('127.0.0.1:7003', 3, 60000),
+  new coreErrors.InvalidOptionError('delegate "get" to', 'invokeTwice', 'one of invoke, invokeOneway'),
+  new ProtocolError('ERR_ONELINK_PROTOCOL_VERSION', 'version 9'),
+  new storeErrors.InvalidSessionIdError('empty id'),
+  new storeErrors.InvalidSessionValueError('a function at user.fn', 'user.fn'),
+  new storeErrors.StoreUnavailableError('redis', 'set', { cause: new Error('ECONNREFUSED') }),
+  new storeErrors.UnsupportedStoreOperationError('memcached', 'all', 'no key listing'),
+  new storeErrors.StoreClosedError('memory'),
+  new storeErrors.StoreOptionsError('ttl must be positive'),
+  new storeErrors.SessionDecodeError('redis', 'sess:1'),
+  new registryErrors.RegistryUnavailableError('redis://127.0.0.1:1', 1000),
+  new registryErrors.NoServerError('api'),
+  new registryErrors.NoCapacityError('api', 10, 50),
+  new registryErrors.UnknownServerError('s-1'),
+  new registryErrors.InvalidRegistrationError('port missing'),
+];
+
+describe('every onelink error class across the wire', () => {
+  it('is registered under the code its instances carry, and every registered class has a sample here', () => {
+    for (const sample of samples) assert.equal(registeredErrorClasses().get(sample.code), sample.constructor, sample.code);
+    const sampled = new Set(samples.map((sample) => sample.constructor));
+    for (const [code, Class] of registeredErrorClasses()) assert.ok(sampled.has(Class), `${code} (${Class.name}) has no sample`);
+  });
+
+  it('every exported error class of lib/errors, stores and registry is registered', () => {
+    const registered = new Set(registeredErrorClasses().values());
+    for (const module of [coreErrors, storeErrors, registryErrors]) {
+      for (const [name, value] of Object.entries(module)) {
+        if (typeof value === 'function' && value.prototype instanceof OnelinkError) assert.ok(registered.has(value as never), name);
+      }
+    }
+  });
+
+  for (const sample of samples) {
+    it(`${sample.name} (${sample.code}) comes back as its class, with message, stack and own properties`, () => {
+      const copy = errorFromWire(decodeValue(encodeValue(errorToWire(sample)))) as OnelinkError & Record<string, unknown>;
+      assert.equal(Object.getPrototypeOf(copy), Object.getPrototypeOf(sample));
+      assert.ok(copy instanceof OnelinkError);
+      assert.equal(copy.name, sample.name);
+      assert.equal(copy.message, sample.message);
+      assert.equal(copy.code, sample.code);
+      assert.equal(copy.stack, sample.stack);
+      for (const [key, value] of Object.entries(sample)) assert.deepEqual(copy[key], value, key);
+    });
+  }
+});
+
+describe('InvalidOptionError', () => {
+  it('names the option, the value and the valid range', () => {
+    const err = new coreErrors.InvalidOptionError('delegate "get" to', 'invokeTwice', 'one of invoke, invokeOneway');
+    assert.equal(err.code, 'ERR_ONELINK_INVALID_OPTION');
+    assert.equal(err.option, 'delegate "get" to');
+    assert.equal(err.value, 'invokeTwice');
+    assert.equal(err.message, 'delegate "get" to must be one of invoke, invokeOneway; got "invokeTwice"');
+  });
+});
