@@ -4,7 +4,7 @@ import type { EventEmitter } from 'node:events';
 import { Base } from 'sdk-base';
 import { agentFor, type Agent } from './agent.js';
 import type { ChannelMember, LocalChannel } from './channel.js';
-import { ClientClosedError } from './errors.js';
+import { ClientClosedError, InvalidOptionError } from './errors.js';
 import { resolveOptions, type ClusterOptions, type DelegateKind, type DelegateSpec, type ResolvedOptions } from './options.js';
 import { buildDelegates, toDelegateSpec, type ChannelSpec, type DataClientClass } from './spec.js';
 
@@ -79,7 +79,7 @@ export class ClusterClientBuilder<C extends DataClientClass, D extends DelegateK
   private readonly options: ResolvedOptions;
 
   constructor(private readonly Client: C, options: ClusterOptions = {}) {
-    if (typeof Client !== 'function') throw new TypeError('cluster(Client, options): Client must be a class');
+    if (typeof Client !== 'function') throw new InvalidOptionError('cluster(Client, options): Client', Client, 'a class');
     // Checked here, so that a wrong option fails where it is written, not later in a timer.
     this.options = resolveOptions(options, Client.name || 'DataClient');
   }
@@ -157,7 +157,7 @@ class ClusterClientImpl extends Base implements ChannelMember {
   }
 
   subscribe(reg: unknown, listener: Listener): this {
-    if (typeof listener !== 'function') throw new TypeError('subscribe(reg, listener): listener must be a function');
+    if (typeof listener !== 'function') throw new InvalidOptionError('subscribe(reg, listener): listener', listener, 'a function');
     if (this.isClosed) throw new ClientClosedError(this.#channel.name);
     this.#agent.subscribe(this.#channel, this, reg, listener);
     return this;

@@ -81,9 +81,9 @@ export class PeerSilentError extends OnelinkError {
 
 /** An option or argument outside what it accepts; the message names the valid values. */
 export class InvalidOptionError extends OnelinkError {
-  /** `expected`: the valid values, as a phrase ("a class", "one of invoke, ..."). */
-  constructor(readonly option: string, readonly value: unknown, expected: string) {
-    super('ERR_ONELINK_INVALID_OPTION', `${option} must be ${expected}; got ${describe(value)}`);
+  /** `expected`: the valid values, as a phrase ("a class", "one of invoke, ..."); `context`: what was refused, if not clear from `option`. */
+  constructor(readonly option: string, readonly value: unknown, expected: string, context?: string) {
+    super('ERR_ONELINK_INVALID_OPTION', `${context ? `${context}: ` : ''}${option} must be ${expected}; got ${describe(value)}`);
   }
 }
 

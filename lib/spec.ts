@@ -1,7 +1,8 @@
 // What a process knows about one channel: the DataClient class, its constructor arguments,
 // and how each method is delegated. Only the leader uses it to construct the DataClient.
 import { createHash } from 'node:crypto';
-import { InvalidOptionError } from './option-errors.js';
+import { InvalidOptionError } from './errors.js';
+import type { ChannelAgreement } from './messages.js';
 import type { DelegateKind, DelegateSpec, ResolvedOptions } from './options.js';
 
 export type DataClientClass = new (...args: any[]) => any;
@@ -22,7 +23,7 @@ const NOT_DELEGATED = ['ready', 'exportState', 'importState'];
 export function toDelegateSpec(to: DelegateKind | DelegateSpec | undefined): DelegateSpec {
   const spec = typeof to === 'object' ? { ...to } : { to: to ?? 'invoke' };
   if (!DELEGATE_KINDS.includes(spec.to)) {
-    throw new TypeError(`delegate "to" must be one of ${DELEGATE_KINDS.join(', ')}; got ${String(spec.to)}`);
+    throw new InvalidOptionError('delegate "to"', spec.to, `one of ${DELEGATE_KINDS.join(', ')}`);
   }
   return spec;
 }
@@ -78,7 +79,7 @@ export function buildDelegates(
   }
   for (const [name, spec] of explicit) {
     if (!hasMethod(Client, name)) throw new InvalidOptionError('delegate', name, `the name of a method of ${Client.name || 'the DataClient class'}`);
-    if (name !== spec.to && isClientMember(name)) throw new TypeError(`"${name}" cannot be delegated: the cluster client has a member of that name`);
+    if (name !== spec.to && isClientMember(name)) throw new InvalidOptionError('a delegated name', name, 'one the cluster client does not use itself (on, emit, ready...)', `"${name}" cannot be delegated`);
     delegates[name] = spec;
   }
   for (const name of options.idempotent) {
@@ -88,20 +89,7 @@ export function buildDelegates(
   return delegates;
 }
 
-/**
- * What makes two clients of one name the same client, so that they may share one DataClient: leader
- * and follower (checked when the channel opens), or two clients of one name in one process (checked
- * by create()). Plain data: it travels in the OPEN message.
- */
-export interface ChannelAgreement {
-  /** The DataClient class's name. */
-  className: string;
-  /** Method name -> delegate kind, names sorted. */
-  delegates: Record<string, string>;
-  isBroadcast: boolean;
-  /** sha256 (hex) of the constructor arguments' stable encoding: the arguments themselves, secrets included, stay in the process. */
-  argsDigest: string;
-}
+export type { ChannelAgreement };
 
 export function agreementOf(spec: ChannelSpec): ChannelAgreement {
   const delegates: Record<string, string> = {};

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import * as coreErrors from '../../../lib/errors.js';
 import * as registryErrors from '../../../lib/registry/errors.js';
 import * as storeErrors from '../../../lib/stores/errors.js';
+import { toDelegateSpec } from '../../../lib/spec.js';
 import { decodeValue, encodeValue, errorFromWire, errorToWire, OnelinkError, ProtocolError, registeredErrorClasses } from '../../../protocol/index.js';
 
 /** One instance of every error class onelink raises, with the own properties its constructor sets. */
@@ -71,5 +72,29 @@ describe('InvalidOptionError', () => {
     assert.equal(err.option, 'delegate "get" to');
     assert.equal(err.value, 'invokeTwice');
     assert.equal(err.message, 'delegate "get" to must be one of invoke, invokeOneway; got "invokeTwice"');
+  });
+});
+
+describe('invalid options and arguments are InvalidOptionError', () => {
+  class Data {
+    async get(): Promise<number> {
+      return 1;
+    }
+  }
+
+  const rejects = (fn: () => unknown, option: string, message: RegExp) =>
+    assert.throws(fn, (err: unknown) => err instanceof coreErrors.InvalidOptionError && err.code === 'ERR_ONELINK_INVALID_OPTION' && err.option === option && message.test(err.message));
+
+  it('a delegate kind outside the list, a Client that is not a class, a delegate named like a member, a listener that is not a function', async () => {
+    const { cluster } = await import('../../../lib/index.js');
+    rejects(() => toDelegateSpec('invokeTwice' as never), 'delegate "to"', /must be one of invoke, invokeOneway, subscribe, unSubscribe, publish, close; got "invokeTwice"/);
+    rejects(() => cluster(42 as never), 'cluster(Client, options): Client', /must be a class; got 42/);
+    rejects(() => cluster(Data, { singleMode: true }).delegate('ready').create(), 'a delegated name', /"ready" cannot be delegated: .* got "ready"/);
+    const client = cluster(Data, { singleMode: true, name: 'invalid-option-test' }).create();
+    try {
+      rejects(() => client.subscribe({ key: 'k' }, 'not a function' as never), 'subscribe(reg, listener): listener', /must be a function; got "not a function"/);
+    } finally {
+      await client.close();
+    }
   });
 });
