@@ -1,8 +1,7 @@
 import { DEFAULT_MAX_FRAME_SIZE, EMPTY, HEADER_SIZE } from './constants.js';
-import type { FrameKind } from './constants.js';
 import { ProtocolError } from './errors.js';
 import { copyBytes } from './copy.js';
-import { checkHeader, readUint32 } from './frame.js';
+import { decodeHeader, emptyHeader } from './frame.js';
 import type { Frame } from './frame.js';
 
 export interface FrameHandler {
@@ -14,8 +13,6 @@ export interface FrameDecoderOptions {
   /** Largest connection + application body accepted in one frame; default DEFAULT_MAX_FRAME_SIZE (64 MiB). */
   maxFrameSize?: number;
 }
-
-const TWO_POW_32 = 0x100000000;
 
 /**
  * Splits a byte stream into frames: a pure state machine (no sockets, no timers).
@@ -58,12 +55,9 @@ export class FrameDecoder {
   private body: Buffer | null = null;
   private bodyFilled = 0;
 
-  /** The header fields of the frame whose body is in progress. */
-  private kind: FrameKind = 0;
-  private flags = 0;
-  private id = 0;
-  private timeout = 0;
-  private connectionLength = 0;
+  /** The header of the frame whose body is in progress (one object, refilled for every frame). */
+  private readonly header = emptyHeader();
+  /** Its connection + application length. */
   private bodyLength = 0;
 
   private failedFlag = false;
@@ -168,17 +162,12 @@ export class FrameDecoder {
 
   /** Validates the header at source[offset] and keeps its fields; on error fails the decoder and returns false. */
   private parseHeader(source: Buffer, offset: number): boolean {
-    const error = checkHeader(source, offset, this.maxFrameSize);
+    const error = decodeHeader(source, offset, this.maxFrameSize, this.header);
     if (error !== null) {
       this.fail(error);
       return false;
     }
-    this.kind = source[offset + 1] as FrameKind;
-    this.flags = (source[offset + 2]! << 8) | source[offset + 3]!;
-    this.id = readUint32(source, offset + 4) * TWO_POW_32 + readUint32(source, offset + 8);
-    this.timeout = readUint32(source, offset + 12);
-    this.connectionLength = readUint32(source, offset + 16);
-    this.bodyLength = this.connectionLength + readUint32(source, offset + 20);
+    this.bodyLength = this.header.connectionLength + this.header.applicationLength;
     return true;
   }
 
@@ -203,13 +192,14 @@ export class FrameDecoder {
 
   /** Calls onFrame with the body at source[bodyStart...]; if it throws, keeps chunk[nextOffset...] for the next push(). */
   private deliver(source: Buffer, bodyStart: number, chunk: Buffer, nextOffset: number): void {
-    const connectionEnd = bodyStart + this.connectionLength;
+    const header = this.header;
+    const connectionEnd = bodyStart + header.connectionLength;
     const bodyEnd = bodyStart + this.bodyLength;
     const frame: Frame = {
-      kind: this.kind,
-      flags: this.flags,
-      id: this.id,
-      timeout: this.timeout,
+      kind: header.kind,
+      flags: header.flags,
+      id: header.id,
+      timeout: header.timeout,
       connection: connectionEnd > bodyStart ? source.subarray(bodyStart, connectionEnd) : EMPTY,
       application: bodyEnd > connectionEnd ? source.subarray(connectionEnd, bodyEnd) : EMPTY,
     };

@@ -121,11 +121,13 @@ export function encodeFrame(
 }
 
 /**
- * Checks a whole header at source[offset .. offset + 24) and returns null if it is valid, else the
- * ProtocolError that describes what is wrong. Checks run in wire order, so a stream from another
- * protocol is reported as a version error.
+ * The one header reader. Validates the header at source[offset .. offset + 24) (the caller
+ * guarantees the 24 bytes) and, if it is valid, stores its fields in `into` and returns null;
+ * otherwise returns the ProtocolError that describes what is wrong and leaves `into` as it was.
+ * Checks run in wire order, so a stream from another protocol is reported as a version error.
+ * Allocates nothing for a valid header: the streaming decoder reuses one `into` for every frame.
  */
-export function checkHeader(source: Uint8Array, offset: number, maxFrameSize: number): ProtocolError | null {
+export function decodeHeader(source: Uint8Array, offset: number, maxFrameSize: number, into: FrameHeader): ProtocolError | null {
   const version = source[offset]!;
   if (version !== PROTOCOL_VERSION) {
     return new ProtocolError(
@@ -159,7 +161,18 @@ export function checkHeader(source: Uint8Array, offset: number, maxFrameSize: nu
       `frame announces ${connectionLength} + ${applicationLength} body bytes, over the ${maxFrameSize}-byte limit`,
     );
   }
+  into.kind = kind as FrameKind;
+  into.flags = flags;
+  into.id = high * TWO_POW_32 + readUint32(source, offset + 8);
+  into.timeout = readUint32(source, offset + 12);
+  into.connectionLength = connectionLength;
+  into.applicationLength = applicationLength;
   return null;
+}
+
+/** A header with every field 0, to be filled by decodeHeader. */
+export function emptyHeader(): FrameHeader {
+  return { kind: 0, flags: 0, id: 0, timeout: 0, connectionLength: 0, applicationLength: 0 };
 }
 
 /** Reads and validates the header at source[offset]. Throws ProtocolError if it is invalid, RangeError if fewer than 24 bytes are there. */
@@ -167,16 +180,10 @@ export function readHeader(source: Uint8Array, offset = 0, maxFrameSize = DEFAUL
   if (offset < 0 || offset + HEADER_SIZE > source.length) {
     throw new RangeError(`a header needs ${HEADER_SIZE} bytes at offset ${offset}, the buffer has ${source.length}`);
   }
-  const error = checkHeader(source, offset, maxFrameSize);
+  const header = emptyHeader();
+  const error = decodeHeader(source, offset, maxFrameSize, header);
   if (error) throw error;
-  return {
-    kind: source[offset + 1] as FrameKind,
-    flags: (source[offset + 2]! << 8) | source[offset + 3]!,
-    id: readUint32(source, offset + 4) * TWO_POW_32 + readUint32(source, offset + 8),
-    timeout: readUint32(source, offset + 12),
-    connectionLength: readUint32(source, offset + 16),
-    applicationLength: readUint32(source, offset + 20),
-  };
+  return header;
 }
 
 /** When the header bytes look like text (another protocol: HTTP, RESP, SMTP...), show them in the message. */

@@ -2,7 +2,8 @@
 // timers, and nothing from the client library, so a tool can speak the protocol from this alone.
 //
 // - constants: header layout and sizes, frame kinds, flag bits, the default frame-size limit, EMPTY.
-// - frame: writeHeader / readHeader / checkHeader / encodeFrame, the 24-byte header's one reader.
+// - frame: writeHeader / encodeFrame, and decodeHeader (with readHeader, its throwing form),
+//   the one reader of the 24-byte header.
 // - decoder: FrameDecoder, a streaming byte → frame state machine.
 // - codec: the MessagePack value codec (encodeValue / decodeValue, defaultTranscode).
 // - handshake: the hello frame each side sends first (encodeHello / parseHello).

@@ -5,6 +5,8 @@ import {
   FrameKind,
   HEADER_SIZE,
   PROTOCOL_VERSION,
+  decodeHeader,
+  emptyHeader,
   encodeFrame,
   readHeader,
   writeHeader,
@@ -148,5 +150,31 @@ describe('protocol: encodeFrame', () => {
     const over4GiB = { length: 2 ** 32 } as Buffer; // only its length is read before the check
     assert.throws(() => encodeFrame(FrameKind.REQUEST, 0, 1, 0, Buffer.alloc(0), over4GiB), /application body of 4294967296 bytes does not fit a frame/);
     assert.throws(() => encodeFrame(FrameKind.REQUEST, 0, 1, 0, over4GiB, Buffer.alloc(0)), /connection body of 4294967296 bytes does not fit a frame/);
+  });
+});
+
+describe('protocol: decodeHeader, the one header reader', () => {
+  it('fills the object it is given and returns null for a valid header', () => {
+    const into = emptyHeader();
+    const frame = encodeFrame(FrameKind.RESPONSE, FLAG_RAW_APPLICATION, 2 ** 40 + 3, 250, Buffer.alloc(2), Buffer.alloc(5));
+    assert.equal(decodeHeader(frame, 0, DEFAULT_MAX_FRAME_SIZE, into), null);
+    assert.deepEqual(into, { kind: 1, flags: 1, id: 2 ** 40 + 3, timeout: 250, connectionLength: 2, applicationLength: 5 });
+    assert.deepEqual(readHeader(frame), into);
+  });
+
+  it('returns the ProtocolError of an invalid header and leaves the object as it was', () => {
+    const into = emptyHeader();
+    decodeHeader(encodeFrame(FrameKind.REQUEST, 0, 7, 1, Buffer.alloc(1), Buffer.alloc(0)), 0, DEFAULT_MAX_FRAME_SIZE, into);
+    const before = { ...into };
+    for (const [header, code] of [
+      [rawHeader({ version: 2 }), 'ERR_ONELINK_PROTOCOL_VERSION'],
+      [rawHeader({ kind: 2 }), 'ERR_ONELINK_PROTOCOL_FRAME_KIND'],
+      [rawHeader({ flags: 2 }), 'ERR_ONELINK_PROTOCOL_FLAGS'],
+      [rawHeader({ idHigh: 0x200000 }), 'ERR_ONELINK_PROTOCOL_ID'],
+      [rawHeader({ connectionLength: 11 }), 'ERR_ONELINK_PROTOCOL_FRAME_TOO_LARGE'],
+    ] as const) {
+      assert.equal(decodeHeader(header, 0, 10, into)?.code, code);
+      assert.deepEqual(into, before);
+    }
   });
 });
