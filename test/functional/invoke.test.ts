@@ -161,6 +161,27 @@ describe('calls across 3 processes', function () {
     assert.equal(await followers[0].invoke('pid'), leader.pid, 'the leader still serves');
   });
 
+  it('gives a follower the onelink errors raised in the leader as instances of their class, with their code', async () => {
+    const cases = [
+      { kind: 'not-delegated', expected: 'MethodNotDelegatedError', code: 'ERR_ONELINK_METHOD_NOT_DELEGATED', message: /"inner" is not a delegated method of client "upstream"/ },
+      { kind: 'store-closed', expected: 'StoreClosedError', code: 'ERR_ONELINK_STORE_CLOSED', message: /memory store is closed/ },
+    ];
+    for (const w of [...followers, leader]) {
+      for (const { kind, expected, code, message } of cases) {
+        const seen = await onClient(w, 'typed', 'invokeError', { method: 'failWithOnelinkError', args: [kind], expected });
+        const where = `${kind} in ${w === leader ? 'the leader' : 'a follower'}: ${JSON.stringify(seen)}`;
+        assert.equal(seen.rejected, true, where);
+        assert.equal(seen.instanceOfExpected, true, where);
+        assert.equal(seen.instanceOfOnelinkError, true, where);
+        assert.equal(seen.constructorName, expected, where);
+        assert.equal(seen.name, expected, where);
+        assert.equal(seen.code, code, where);
+        assert.match(seen.message, message, where);
+        assert.match(seen.stack, /failWithOnelinkError/, where);
+      }
+    }
+  });
+
   it('fails ready() with OptionsMismatchError for a follower with another delegate list', async () => {
     const client = createEchoClient({ port, delegates: { ...WORKER_DELEGATES, noop: 'invoke', increment: 'invokeOneway' } });
     try {
