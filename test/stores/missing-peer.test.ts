@@ -1,4 +1,4 @@
-// A real install without the optional peers: a copy of lib/ next to a node_modules that has
+// A real install without the optional peers: a copy of lib/ and protocol/ next to a node_modules that has
 // everything but ioredis and memjs.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -12,7 +12,7 @@ describe('optional peer dependencies', function () {
   let dir: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'onelink-no-peers-'));
-    cpSync(join(root, 'lib'), join(dir, 'lib'), { recursive: true });
+    for (const part of ['lib', 'protocol']) cpSync(join(root, part), join(dir, part), { recursive: true });
     mkdirSync(join(dir, 'node_modules'));
     for (const entry of readdirSync(join(root, 'node_modules'))) {
       if (entry === 'ioredis' || entry === 'memjs' || entry.startsWith('.')) continue;
