@@ -83,15 +83,18 @@ export class PeerSilentError extends OnelinkError {
 export class InvalidOptionError extends OnelinkError {
   /** `expected`: the valid values, as a phrase ("a class", "one of invoke, ..."); `context`: what was refused, if not clear from `option`. */
   constructor(readonly option: string, readonly value: unknown, expected: string, context?: string) {
-    super('ERR_ONELINK_INVALID_OPTION', `${context ? `${context}: ` : ''}${option} must be ${expected}; got ${describe(value)}`);
+    super('ERR_ONELINK_INVALID_OPTION', `${context ? `${context}: ` : ''}invalid option ${option}: ${describe(value)}; expected ${expected}`);
   }
 }
 
+/** A short, readable rendering of any value: strings quoted, functions and objects by kind. */
 function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
   if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
-  if (value === null || typeof value !== 'object') return String(value);
-  return Array.isArray(value) ? 'an array' : 'an object';
+  if (typeof value === 'bigint') return `${value}n`;
+  if (Array.isArray(value)) return `array of ${value.length}`;
+  if (value && typeof value === 'object') return `${value.constructor?.name ?? 'object'} { ${Object.keys(value).slice(0, 5).join(', ')} }`;
+  return String(value);
 }
 
 for (const [code, Class] of [

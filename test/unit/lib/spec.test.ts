@@ -91,7 +91,7 @@ describe('delegation rules', () => {
   });
 
   it('rejects an unknown delegate kind', () => {
-    assert.throws(() => toDelegateSpec('invokeTwice' as never), /must be one of/);
+    assert.throws(() => toDelegateSpec('invokeTwice' as never), /expected one of/);
   });
 
   it('names every difference between leader and follower', () => {
