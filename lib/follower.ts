@@ -3,7 +3,7 @@ import net from 'node:net';
 import { encodeHello, FrameKind, parseHello, ProtocolError, type Frame } from '../protocol/index.js';
 import { HandshakeError, ResponseTimeoutError } from './errors.js';
 import { decodeConnection, ERROR_RESPONSE, Op } from './messages.js';
-import { Transport, type TransportOptions } from './transport.js';
+import { Transport, type TransportOptions } from './transport/framed.js';
 
 /** Internal: the socket to the leader closed while a request was in flight. */
 export class LinkLostError extends Error {

@@ -8,7 +8,7 @@ import { decodeConnection, encodeConnection, EMPTY, ERROR_RESPONSE, errorToWire,
 import type { Logger } from './options.js';
 import { decodeArgs, decodePayload, encodePayload, encodePayloadToSend, type Payload } from './payload.js';
 import { agreementOf, disagreement } from './spec.js';
-import { Transport, type TransportOptions } from './transport.js';
+import { Transport, type TransportOptions } from './transport/framed.js';
 
 /** What the leader needs from the process it runs in. */
 export interface LeaderContext {

@@ -2,7 +2,7 @@
 import { defaultTranscode, encodeValueTransient, FLAG_RAW_APPLICATION, type Frame, type Transcode } from '../protocol/index.js';
 import { EncodeError } from './errors.js';
 import { EMPTY } from './messages.js';
-import { COPY_LIMIT } from './transport.js';
+import { COPY_LIMIT } from './transport/framed.js';
 
 export interface Payload {
   flags: number;

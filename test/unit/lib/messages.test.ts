@@ -3,7 +3,7 @@ import { defaultTranscode, FLAG_RAW_APPLICATION, type Frame } from '../../../pro
 import { EncodeError } from '../../../lib/errors.js';
 import { decodeConnection, errorFromWire, errorToWire } from '../../../lib/messages.js';
 import { decodeArgs, decodePayload, encodeArgs, encodeArgsToSend, encodePayload, encodePayloadToSend } from '../../../lib/payload.js';
-import { COPY_LIMIT } from '../../../lib/transport.js';
+import { COPY_LIMIT } from '../../../lib/transport/framed.js';
 import { decodeValue, encodeValue } from '../../../protocol/index.js';
 
 const frameOf = (payload: { flags: number; body: Buffer }): Frame => ({ kind: 1, flags: payload.flags, id: 1, timeout: 0, connection: Buffer.alloc(0), application: payload.body });

@@ -1,8 +1,8 @@
 // A framed socket: bytes ↔ frames over one net.Socket, with writes coalesced per tick and heartbeats.
 // Session logic (what a frame means) lives in leader.ts / follower.ts.
 import type net from 'node:net';
-import { FrameDecoder, FrameKind, HEADER_SIZE, writeHeader, type Frame, type ProtocolError } from '../protocol/index.js';
-import { Op, encodeConnection, EMPTY } from './messages.js';
+import { FrameDecoder, FrameKind, HEADER_SIZE, writeHeader, type Frame, type ProtocolError } from '../../protocol/index.js';
+import { Op, encodeConnection, EMPTY } from '../messages.js';
 
 export interface TransportHandler {
   onFrame(frame: Frame): void;
