@@ -1,6 +1,5 @@
 // One per port per process: competes for the port, becomes leader or follower, routes every call of
 // every channel to where the DataClient lives, and starts a new election when the leader is lost.
-import net from 'node:net';
 import pRetry, { AbortError } from 'p-retry';
 import { decodeValue, type Frame } from '../protocol/index.js';
 import { LocalChannel, type ChannelMember, type LocalSubscription, type Route } from './channel.js';
@@ -12,6 +11,8 @@ import { encodeConnection, EMPTY, errorFromWire, Op } from './messages.js';
 import type { ResolvedOptions } from './options.js';
 import { decodePayload, encodeArgsToSend, encodePayload } from './payload.js';
 import { agreementOf, disagreement, type ChannelSpec } from './spec.js';
+import type { Endpoint, Listener, Network } from './transport/connection.js';
+import { socketNetwork } from './transport/socket.js';
 
 type State = 'electing' | 'leader' | 'follower' | 'failed' | 'closed';
 
@@ -24,11 +25,11 @@ const RACE_ROUNDS = 3;
 const INIT_RETRY_MS = 1000;
 
 /** The agent of this spec's port (or of single mode), created on first use. */
-export function agentFor(options: ResolvedOptions): Agent {
+export function agentFor(options: ResolvedOptions, network: Network = socketNetwork): Agent {
   const key = options.singleMode ? 'single' : `port:${options.port}`;
   let agent = agents.get(key);
   if (!agent) {
-    agent = new Agent(key, options);
+    agent = new Agent(key, options, network);
     agents.set(key, agent);
   }
   return agent;
@@ -56,8 +57,10 @@ export class Agent implements LeaderContext, LinkHandler {
   private localScheduled = false;
   private closing: Promise<void> | null = null;
   readonly transportOptions: LinkOptions;
+  private readonly endpoint: Endpoint;
 
-  constructor(private readonly key: string, private readonly options: ResolvedOptions) {
+  constructor(private readonly key: string, private readonly options: ResolvedOptions, private readonly network: Network) {
+    this.endpoint = { kind: 'tcp', port: options.port };
     this.transportOptions = {
       maxFrameSize: options.maxFrameSize,
       heartbeatInterval: options.heartbeatInterval,
@@ -392,9 +395,11 @@ export class Agent implements LeaderContext, LinkHandler {
     const { port, isLeader } = this.options;
     if (this.isClosed) throw new AbortError(new ClientClosedError(this.key));
     if (isLeader !== false) {
-      const server = await listenExclusive(port);
+      const server = await this.network.listen(this.endpoint).catch((err) => {
+        throw new AbortError(err);
+      });
       if (this.isClosed) {
-        server?.close();
+        void server?.close();
         throw new AbortError(new ClientClosedError(this.key));
       }
       if (server) {
@@ -405,7 +410,7 @@ export class Agent implements LeaderContext, LinkHandler {
     }
     let link: LeaderLink;
     try {
-      link = await LeaderLink.connect(port, this.transportOptions, this, (early) => {
+      link = await LeaderLink.connect(this.network, this.endpoint, this.transportOptions, this, (early) => {
         for (const channel of this.channels.values()) this.openRemote(channel, early);
       });
     } catch (err) {
@@ -437,7 +442,7 @@ export class Agent implements LeaderContext, LinkHandler {
     }
   }
 
-  private becomeLeader(server: net.Server): void {
+  private becomeLeader(server: Listener): void {
     this.state = 'leader';
     this.leader = new Leader(server, this);
     this.logger.info?.(`[onelink] process ${process.pid} leads 127.0.0.1:${this.options.port}`);
@@ -716,20 +721,4 @@ async function closeHost(host: DataClientHost, logger: ResolvedOptions['logger']
 function isRefusal(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException | null)?.code;
   return code === 'ECONNREFUSED' || code === 'ECONNRESET';
-}
-
-/** Resolves with the server if this process won the port, null if another process holds it. */
-function listenExclusive(port: number): Promise<net.Server | null> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') resolve(null);
-      else reject(new AbortError(err));
-    });
-    // exclusive: node:cluster workers would otherwise share the master's handle and all "win".
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => {
-      server.removeAllListeners('error');
-      resolve(server);
-    });
-  });
 }

@@ -1,9 +1,9 @@
 // A follower's link to the leader: handshake, requests with ids and deadlines, pushes from the leader.
-import net from 'node:net';
 import { encodeHello, FrameKind, parseHello, ProtocolError, type Frame } from '../protocol/index.js';
 import { HandshakeError, ResponseTimeoutError } from './errors.js';
 import { decodeConnection, ERROR_RESPONSE, Op } from './messages.js';
-import { Transport, type TransportOptions } from './transport/framed.js';
+import { describeEndpoint, type Endpoint, type Network } from './transport/connection.js';
+import { FramedTransport, type TransportOptions } from './transport/framed.js';
 
 /** Internal: the socket to the leader closed while a request was in flight. */
 export class LinkLostError extends Error {
@@ -64,17 +64,28 @@ export class LeaderLink {
   private handshake: Handshake | null = null;
   private lastConnection: Buffer | null = null;
   private lastMessage: unknown[] = [];
+  private readonly transport: FramedTransport;
   leaderPid = 0;
 
   private constructor(
-    private readonly transport: Transport,
+    network: Network,
+    private readonly endpoint: Endpoint,
+    options: LinkOptions,
     private readonly handler: LinkHandler,
-    private readonly port: number,
+    early: ((link: LeaderLink) => void) | undefined,
   ) {
-    transport.setHandler({
+    this.transport = new FramedTransport(network.connect(endpoint), {
+      onConnect: () => {
+        this.transport.sendEncoded(encodeHello({ pid: process.pid, role: 'follower' }));
+        early?.(this);
+      },
       onFrame: (frame) => this.receive(frame),
       onClose: (error) => this.lost(error),
-    });
+    }, options);
+  }
+
+  private get port(): number {
+    return this.endpoint.port;
   }
 
   /**
@@ -83,22 +94,18 @@ export class LeaderLink {
    * behind the handshake instead of a round trip later. Should the handshake fail, those requests
    * fail with LinkLostError.
    */
-  static connect(port: number, options: LinkOptions, handler: LinkHandler, early?: (link: LeaderLink) => void): Promise<LeaderLink> {
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    const link = new LeaderLink(new Transport(socket, { onFrame() {}, onClose() {} }, options), handler, port);
+  static connect(network: Network, endpoint: Endpoint, options: LinkOptions, handler: LinkHandler, early?: (link: LeaderLink) => void): Promise<LeaderLink> {
+    const link = new LeaderLink(network, endpoint, options, handler, early);
+    const port = endpoint.port;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         link.failHandshake(new SilentPeerError(
-          `127.0.0.1:${port} accepted a connection but did not answer the onelink handshake within ${options.connectTimeout} ms: ` +
+          `${describeEndpoint(endpoint)} accepted a connection but did not answer the onelink handshake within ${options.connectTimeout} ms: ` +
             'is another program using this port? Choose another with the `port` option or NODE_CLUSTER_CLIENT_PORT',
           port,
         ));
       }, options.connectTimeout);
       link.handshake = { resolve: () => resolve(link), reject, timer };
-      socket.once('connect', () => {
-        link.transport.sendEncoded(encodeHello({ pid: process.pid, role: 'follower' }));
-        early?.(link);
-      });
     });
   }
 

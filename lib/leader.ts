@@ -1,6 +1,5 @@
 // The leader's side of the port: accepts followers, proves the handshake, serves their frames.
 // One follower's bad bytes close that follower's socket and nothing else.
-import type net from 'node:net';
 import { encodeHello, encodeValue, FrameKind, parseHello, type Frame, type Transcode } from '../protocol/index.js';
 import { OptionsMismatchError } from './errors.js';
 import type { DataClientHost, Subscriber } from './host.js';
@@ -8,7 +7,8 @@ import { decodeConnection, encodeConnection, EMPTY, ERROR_RESPONSE, errorToWire,
 import type { Logger } from './options.js';
 import { decodeArgs, decodePayload, encodePayload, encodePayloadToSend, type Payload } from './payload.js';
 import { agreementOf, disagreement } from './spec.js';
-import { Transport, type TransportOptions } from './transport/framed.js';
+import type { Connection, Listener } from './transport/connection.js';
+import { FramedTransport, type TransportOptions } from './transport/framed.js';
 
 /** What the leader needs from the process it runs in. */
 export interface LeaderContext {
@@ -25,16 +25,17 @@ export class Leader {
   private readonly peers = new Set<Peer>();
   private closing = false;
 
-  constructor(private readonly server: net.Server, readonly context: LeaderContext) {
-    server.on('connection', (socket) => {
-      if (this.closing) {
-        socket.destroy();
-        return;
-      }
-      const peer = new Peer(this, socket);
-      this.peers.add(peer);
-    });
-    server.on('error', (err) => context.logger.error('[onelink] leader server error:', err));
+  constructor(private readonly listener: Listener, readonly context: LeaderContext) {
+    listener.accept(
+      (connection) => {
+        if (this.closing) {
+          connection.destroy();
+          return;
+        }
+        this.peers.add(new Peer(this, connection));
+      },
+      (err) => context.logger.error('[onelink] leader server error:', err),
+    );
   }
 
   forget(peer: Peer): void {
@@ -47,7 +48,7 @@ export class Leader {
    */
   async close(handover: Map<string, unknown>, drainMs: number): Promise<void> {
     this.closing = true;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = this.listener.close();
     const peers = [...this.peers];
     await Promise.all(peers.map((peer) => peer.drain(drainMs)));
     for (const peer of peers) {
@@ -59,7 +60,7 @@ export class Leader {
 }
 
 class Peer {
-  private readonly transport: Transport;
+  private readonly transport: FramedTransport;
   private handshaken = false;
   private readonly handshakeTimer: NodeJS.Timeout;
   /** Channels this follower opened. */
@@ -71,9 +72,9 @@ class Peer {
   private inflight = 0;
   private drained: (() => void) | null = null;
 
-  constructor(private readonly leader: Leader, socket: net.Socket) {
+  constructor(private readonly leader: Leader, connection: Connection) {
     const { context } = leader;
-    this.transport = new Transport(socket, {
+    this.transport = new FramedTransport(connection, {
       onFrame: (frame) => this.receive(frame),
       onClose: (error) => this.closed(error),
     }, context.transportOptions);
