@@ -4,7 +4,8 @@ import pRetry, { AbortError } from 'p-retry';
 import { decodeValue, type Frame } from '../protocol/index.js';
 import { LocalChannel, type ChannelMember, type LocalSubscription, type Route } from './channel.js';
 import { ChannelUnavailableError, ClientClosedError, HandshakeError, LeaderLostError, NoLeaderError, NotLeaderError, OptionsMismatchError } from './errors.js';
-import { isErrorResponse, LeaderLink, LinkLostError, PendingRequest, SilentPeerError, type LinkHandler, type LinkOptions } from './follower.js';
+import { isErrorResponse, LeaderLink, type LinkHandler, type LinkOptions, type PendingRequest } from './follower/link.js';
+import { ConnectFailedError, LinkLostError } from './follower/link-errors.js';
 import { DataClientHost } from './host.js';
 import { Leader, type LeaderContext } from './leader.js';
 import { encodeConnection, EMPTY, errorFromWire, Op } from './messages.js';
@@ -381,9 +382,7 @@ export class Agent implements LeaderContext, LinkHandler {
       );
     } catch (err) {
       if (this.isClosed) return;
-      // After a loss, silence on the port is a hung leader (it may recover), not a foreign program.
-      const foreign = err instanceof HandshakeError && !(afterLoss && err instanceof SilentPeerError);
-      const error = foreign || err instanceof NotLeaderError || err instanceof ClientClosedError
+      const error = err instanceof HandshakeError || err instanceof NotLeaderError || err instanceof ClientClosedError
         ? err
         : new NoLeaderError(`no leader could be elected or reached on 127.0.0.1:${port} within maxWaitTime (${maxWaitTime} ms): ${(err as Error).message}`, { cause: err });
       this.failElection(error as Error);
@@ -415,7 +414,10 @@ export class Agent implements LeaderContext, LinkHandler {
       });
     } catch (err) {
       // Bytes that are not onelink, or silence on first contact: the port belongs to another program.
-      if (err instanceof HandshakeError && (!afterLoss || !(err instanceof SilentPeerError))) throw new AbortError(err);
+      // After a loss, silence is a hung leader (it may recover), not a foreign program.
+      if (err instanceof ConnectFailedError && (err.reason === 'foreign' || (err.reason === 'silent' && !afterLoss))) {
+        throw new AbortError(new HandshakeError(err.message, port, { cause: err.cause }));
+      }
       throw err;
     }
     if (this.isClosed) {
@@ -669,7 +671,9 @@ export class Agent implements LeaderContext, LinkHandler {
 }
 
 /** One remote call: it settles the caller's promise itself, without a promise chain per call. */
-class RemoteCall extends PendingRequest {
+class RemoteCall implements PendingRequest {
+  deadline = 0;
+  readonly timeout: number;
   readonly promise: Promise<unknown>;
   private resolve!: (value: unknown) => void;
   private reject!: (error: unknown) => void;
@@ -677,11 +681,11 @@ class RemoteCall extends PendingRequest {
   constructor(
     private readonly agent: Agent,
     private readonly channel: LocalChannel,
-    method: string,
+    readonly method: string,
     private readonly args: unknown[],
     private readonly idempotent: boolean,
   ) {
-    super(method, channel.spec.options.responseTimeout);
+    this.timeout = channel.spec.options.responseTimeout;
     // The executor captures only the call: a remote call allocates as little as it can.
     this.promise = new Promise((resolve, reject) => {
       this.resolve = resolve;
@@ -719,6 +723,5 @@ async function closeHost(host: DataClientHost, logger: ResolvedOptions['logger']
 
 /** Nothing listens on the port any more, or what listened is closing: worth trying to take it at once. */
 function isRefusal(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  return code === 'ECONNREFUSED' || code === 'ECONNRESET';
+  return err instanceof ConnectFailedError && (err.reason === 'refused' || err.reason === 'reset');
 }

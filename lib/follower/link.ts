@@ -1,24 +1,10 @@
 // A follower's link to the leader: handshake, requests with ids and deadlines, pushes from the leader.
-import { encodeHello, FrameKind, parseHello, ProtocolError, type Frame } from '../protocol/index.js';
-import { HandshakeError, ResponseTimeoutError } from './errors.js';
-import { decodeConnection, ERROR_RESPONSE, Op } from './messages.js';
-import { describeEndpoint, type Endpoint, type Network } from './transport/connection.js';
-import { FramedTransport, type TransportOptions } from './transport/framed.js';
-
-/** Internal: the socket to the leader closed while a request was in flight. */
-export class LinkLostError extends Error {
-  constructor(cause: Error | undefined) {
-    super('connection to the leader was lost', { cause });
-  }
-}
-
-/** Internal: something holds the port but answered nothing within connectTimeout (a hung leader, or a silent foreign program). */
-export class SilentPeerError extends HandshakeError {
-  constructor(message: string, port: number) {
-    super(message, port);
-    this.name = 'HandshakeError'; // users see the public class; this one only steers the retry
-  }
-}
+import { encodeHello, FrameKind, parseHello, ProtocolError, type Frame } from '../../protocol/index.js';
+import { ResponseTimeoutError } from '../errors.js';
+import { decodeConnection, ERROR_RESPONSE, Op } from '../messages.js';
+import { describeEndpoint, type Endpoint, type Network } from '../transport/connection.js';
+import { FramedTransport, type TransportOptions } from '../transport/framed.js';
+import { ConnectFailedError, LinkLostError, reasonOf } from './link-errors.js';
 
 export interface LinkHandler {
   onPush(name: string, subId: number, frame: Frame): void;
@@ -31,19 +17,19 @@ export interface LinkHandler {
  * LinkLostError or a ResponseTimeoutError. The caller's own object is what waits, so that a call
  * costs no promise and no closures here.
  */
-export abstract class PendingRequest {
+export interface PendingRequest {
+  readonly method: string;
+  readonly timeout: number;
   /** Set by the link when the request is sent. */
-  deadline = 0;
-  constructor(readonly method: string, readonly timeout: number) {}
-  abstract onResponse(frame: Frame): void;
-  abstract onFailure(error: Error): void;
+  deadline: number;
+  onResponse(frame: Frame): void;
+  onFailure(error: Error): void;
 }
 
 /** The pending request behind request(): a promise of the response frame. */
-class FrameRequest extends PendingRequest {
-  constructor(method: string, timeout: number, readonly onResponse: (frame: Frame) => void, readonly onFailure: (error: Error) => void) {
-    super(method, timeout);
-  }
+class FrameRequest implements PendingRequest {
+  deadline = 0;
+  constructor(readonly method: string, readonly timeout: number, readonly onResponse: (frame: Frame) => void, readonly onFailure: (error: Error) => void) {}
 }
 
 export interface LinkOptions extends TransportOptions {
@@ -84,10 +70,6 @@ export class LeaderLink {
     }, options);
   }
 
-  private get port(): number {
-    return this.endpoint.port;
-  }
-
   /**
    * Connects to whatever holds the port and proves it is a onelink leader of our protocol version.
    * `early` runs as soon as the TCP connection is up: what it sends (the channel opens) travels right
@@ -96,13 +78,12 @@ export class LeaderLink {
    */
   static connect(network: Network, endpoint: Endpoint, options: LinkOptions, handler: LinkHandler, early?: (link: LeaderLink) => void): Promise<LeaderLink> {
     const link = new LeaderLink(network, endpoint, options, handler, early);
-    const port = endpoint.port;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        link.failHandshake(new SilentPeerError(
+        link.failHandshake(new ConnectFailedError(
+          'silent',
           `${describeEndpoint(endpoint)} accepted a connection but did not answer the onelink handshake within ${options.connectTimeout} ms: ` +
             'is another program using this port? Choose another with the `port` option or NODE_CLUSTER_CLIENT_PORT',
-          port,
         ));
       }, options.connectTimeout);
       link.handshake = { resolve: () => resolve(link), reject, timer };
@@ -114,7 +95,7 @@ export class LeaderLink {
     try {
       this.leaderPid = parseHello(frame).pid;
     } catch (err) {
-      this.failHandshake(new HandshakeError(`127.0.0.1:${this.port} is not a onelink leader of this version: ${(err as Error).message}`, this.port, { cause: err }));
+      this.failHandshake(new ConnectFailedError('foreign', `${describeEndpoint(this.endpoint)} is not a onelink leader of this version: ${(err as Error).message}`, { cause: err }));
       return;
     }
     this.handshake = null;
@@ -123,7 +104,7 @@ export class LeaderLink {
     handshake.resolve();
   }
 
-  private failHandshake(error: Error): void {
+  private failHandshake(error: ConnectFailedError): void {
     const handshake = this.handshake;
     if (!handshake) return;
     this.handshake = null;
@@ -219,13 +200,18 @@ export class LeaderLink {
     this.pending.clear();
     for (const p of pending) p.onFailure(new LinkLostError(error));
     if (this.handshake) {
-      this.failHandshake(error instanceof ProtocolError
-        ? new HandshakeError(`127.0.0.1:${this.port} answered with bytes that are not the onelink protocol: ${error.message}`, this.port, { cause: error })
-        : error ?? Object.assign(new Error(`127.0.0.1:${this.port} closed the connection during the handshake`), { code: 'ECONNRESET' }));
+      this.failHandshake(handshakeFailure(error, describeEndpoint(this.endpoint)));
       return;
     }
     this.handler.onLost(this, error);
   }
+}
+
+/** What the end of the connection during the handshake says about the holder of the endpoint. */
+function handshakeFailure(error: Error | undefined, where: string): ConnectFailedError {
+  if (error instanceof ProtocolError) return new ConnectFailedError('foreign', `${where} answered with bytes that are not the onelink protocol: ${error.message}`, { cause: error });
+  if (error) return new ConnectFailedError(reasonOf(error), error.message, { cause: error });
+  return new ConnectFailedError('reset', `${where} closed the connection during the handshake`);
 }
 
 export function isErrorResponse(frame: Frame): boolean {
