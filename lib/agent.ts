@@ -3,11 +3,11 @@
 import pRetry, { AbortError } from 'p-retry';
 import { decodeValue, type Frame } from '../protocol/index.js';
 import { LocalChannel, type ChannelMember, type LocalSubscription, type Route } from './channel.js';
-import { ChannelUnavailableError, ClientClosedError, HandshakeError, LeaderLostError, NoLeaderError, NotLeaderError, OptionsMismatchError } from './errors.js';
+import { ClientClosedError, HandshakeError, LeaderLostError, NoLeaderError, NotLeaderError, OptionsMismatchError } from './errors.js';
 import { isErrorResponse, LeaderLink, type LinkHandler, type LinkOptions, type PendingRequest } from './follower/link.js';
 import { ConnectFailedError, LinkLostError } from './follower/link-errors.js';
-import { DataClientHost } from './host.js';
-import { Leader, type LeaderContext } from './leader.js';
+import { closeHost, DataClientPool, exportHandover } from './leader/pool.js';
+import { LeaderServer } from './leader/server.js';
 import { encodeConnection, EMPTY, errorFromWire, Op } from './messages.js';
 import type { ResolvedOptions } from './options.js';
 import { decodePayload, encodeArgsToSend, encodePayload } from './payload.js';
@@ -36,19 +36,11 @@ export function agentFor(options: ResolvedOptions, network: Network = socketNetw
   return agent;
 }
 
-interface HostEntry {
-  host: DataClientHost;
-  /** Follower connections that opened this channel. */
-  remoteUsers: number;
-}
-
-export class Agent implements LeaderContext, LinkHandler {
+export class Agent implements LinkHandler {
   private state: State = 'electing';
   private readonly channels = new Map<string, LocalChannel>();
-  private readonly hosts = new Map<string, HostEntry>();
-  private readonly hostWaiters = new Map<string, Set<() => void>>();
-  private readonly handoverState = new Map<string, unknown>();
-  private leader: Leader | null = null;
+  private readonly pool: DataClientPool;
+  private leader: LeaderServer | null = null;
   private link: LeaderLink | null = null;
   private failure: Error | null = null;
   private nextSubId = 1;
@@ -62,6 +54,7 @@ export class Agent implements LeaderContext, LinkHandler {
 
   constructor(private readonly key: string, private readonly options: ResolvedOptions, private readonly network: Network) {
     this.endpoint = { kind: 'tcp', port: options.port };
+    this.pool = new DataClientPool(this.channels, options);
     this.transportOptions = {
       maxFrameSize: options.maxFrameSize,
       heartbeatInterval: options.heartbeatInterval,
@@ -74,10 +67,6 @@ export class Agent implements LeaderContext, LinkHandler {
     } else {
       void this.elect(false);
     }
-  }
-
-  get connectTimeout(): number {
-    return this.options.connectTimeout;
   }
 
   get logger() {
@@ -127,7 +116,7 @@ export class Agent implements LeaderContext, LinkHandler {
     if (this.channels.size === 0) {
       await this.shutdown();
     } else {
-      await this.disposeHostIfUnused(channel.name);
+      await this.pool.disposeIfUnused(channel.name);
     }
   }
 
@@ -135,7 +124,7 @@ export class Agent implements LeaderContext, LinkHandler {
     switch (this.state) {
       case 'leader':
         this.startHost(channel);
-        for (const wake of this.hostWaiters.get(channel.name) ?? []) wake();
+        this.pool.channelJoined(channel.name);
         break;
       case 'follower':
         this.openRemote(channel, this.link!);
@@ -446,7 +435,8 @@ export class Agent implements LeaderContext, LinkHandler {
 
   private becomeLeader(server: Listener): void {
     this.state = 'leader';
-    this.leader = new Leader(server, this);
+    const { transportOptions: transport, logger } = this;
+    this.leader = new LeaderServer(server, this.pool, { transport, connectTimeout: this.options.connectTimeout, logger });
     this.logger.info?.(`[onelink] process ${process.pid} leads 127.0.0.1:${this.options.port}`);
     for (const channel of this.channels.values()) this.startHost(channel);
   }
@@ -486,7 +476,7 @@ export class Agent implements LeaderContext, LinkHandler {
 
   onHandover(name: string, frame: Frame): void {
     try {
-      this.handoverState.set(name, decodeValue(frame.application));
+      this.pool.rememberHandover(name, decodeValue(frame.application));
     } catch (err) {
       this.logger.warn(`[onelink] undecodable handover state for "${name}":`, err);
     }
@@ -504,7 +494,7 @@ export class Agent implements LeaderContext, LinkHandler {
           channel.fail(errorFromWire(decodeValue(frame.application)), true);
           return;
         }
-        this.handoverState.delete(channel.name);
+        this.pool.forgetHandover(channel.name);
         const route: Route = { kind: 'remote', link };
         this.replay(channel, route);
         this.logger.debug?.(`[onelink] channel "${channel.name}" open on leader ${link.leaderPid}`);
@@ -521,121 +511,19 @@ export class Agent implements LeaderContext, LinkHandler {
   // ---- the DataClients this process holds as leader ---------------------------------------------
 
   private startHost(channel: LocalChannel): void {
-    const entry = this.hostEntry(channel.name, channel.spec);
-    entry.host.ready.then(
+    const host = this.pool.hostFor(channel);
+    host.ready.then(
       () => {
         if (this.channels.get(channel.name) !== channel || !this.isLeader) return;
-        const route: Route = { kind: 'local', host: entry.host };
+        const route: Route = { kind: 'local', host };
         this.replay(channel, route);
         channel.open(route);
       },
       (err) => {
         channel.fail(err, true);
-        this.dropFailedHost(channel.name, entry);
+        this.pool.dropFailed(host);
       },
     );
-  }
-
-  /**
-   * A DataClient whose start failed (its upstream was down, say) is not kept: the clients that
-   * saw the failure keep the error, and a client created later, in any process, tries again.
-   */
-  private dropFailedHost(name: string, entry: HostEntry): void {
-    if (this.hosts.get(name) !== entry) return;
-    this.hosts.delete(name);
-    void closeHost(entry.host, this.logger);
-  }
-
-  private hostEntry(name: string, spec: ChannelSpec): HostEntry {
-    let entry = this.hosts.get(name);
-    if (!entry) {
-      const host = new DataClientHost(spec, this.handoverState.get(name));
-      this.handoverState.delete(name);
-      this.reEmitEvents(name, host);
-      entry = { host, remoteUsers: 0 };
-      this.hosts.set(name, entry);
-    }
-    return entry;
-  }
-
-  /** Events the DataClient emits are emitted again by every client of its name in this process. */
-  private reEmitEvents(name: string, host: DataClientHost): void {
-    const client = host.client;
-    if (!client || typeof client.emit !== 'function') return;
-    const emit = client.emit;
-    const channels = this.channels;
-    const logger = this.logger;
-    client.emit = function (this: any, event: string | symbol, ...args: unknown[]): boolean {
-      let handled = false;
-      const members = channels.get(name)?.members;
-      if (members && event !== 'ready') {
-        for (const member of members) {
-          member.emitFromDataClient(event, args);
-          handled = true;
-        }
-      }
-      // An 'error' with no listener would throw inside the DataClient and crash the leader.
-      if (event === 'error' && typeof this.listenerCount === 'function' && this.listenerCount('error') === 0) {
-        if (!handled) logger.error(`[onelink] "${name}" emitted an error:`, args[0]);
-        return handled;
-      }
-      return emit.call(this, event, ...args);
-    };
-  }
-
-  async openHost(name: string): Promise<DataClientHost> {
-    let channel = this.channels.get(name);
-    const existing = this.hosts.get(name);
-    if (!channel && !existing) {
-      await this.waitForChannel(name);
-      channel = this.channels.get(name);
-    }
-    const entry = existing ?? this.hostEntry(name, channel!.spec);
-    try {
-      await entry.host.ready;
-    } catch (err) {
-      this.dropFailedHost(name, entry);
-      throw err;
-    }
-    entry.remoteUsers++;
-    return entry.host;
-  }
-
-  private waitForChannel(name: string): Promise<void> {
-    const waitMs = this.options.maxWaitTime;
-    return new Promise((resolve, reject) => {
-      const waiters = this.hostWaiters.get(name) ?? new Set();
-      this.hostWaiters.set(name, waiters);
-      const forget = () => {
-        waiters.delete(wake);
-        if (waiters.size === 0 && this.hostWaiters.get(name) === waiters) this.hostWaiters.delete(name);
-      };
-      const wake = () => {
-        clearTimeout(timer);
-        forget();
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        forget();
-        reject(new ChannelUnavailableError(name, waitMs));
-      }, waitMs);
-      timer.unref();
-      waiters.add(wake);
-    });
-  }
-
-  releaseHost(name: string): void {
-    const entry = this.hosts.get(name);
-    if (!entry) return;
-    entry.remoteUsers = Math.max(0, entry.remoteUsers - 1);
-    void this.disposeHostIfUnused(name);
-  }
-
-  private async disposeHostIfUnused(name: string): Promise<void> {
-    const entry = this.hosts.get(name);
-    if (!entry || entry.remoteUsers > 0 || this.channels.has(name)) return;
-    this.hosts.delete(name);
-    await closeHost(entry.host, this.logger);
   }
 
   // ---- closing --------------------------------------------------------------------------------
@@ -649,19 +537,9 @@ export class Agent implements LeaderContext, LinkHandler {
       if (this.retryTimer) clearTimeout(this.retryTimer);
       this.link?.close();
       this.link = null;
-      const hosts = [...this.hosts.values()].map((e) => e.host);
-      this.hosts.clear();
+      const hosts = this.pool.takeAll();
       if (this.leader) {
-        const handover = new Map<string, unknown>();
-        for (const host of hosts) {
-          try {
-            const state = host.exportState();
-            if (state !== undefined) handover.set(host.spec.options.name, state);
-          } catch (err) {
-            this.logger.warn(`[onelink] exportState of "${host.spec.options.name}" failed; the next leader starts without it:`, err);
-          }
-        }
-        await this.leader.close(handover, this.options.responseTimeout);
+        await this.leader.close(exportHandover(hosts, this.logger), this.options.responseTimeout);
         this.leader = null;
       }
       await Promise.all(hosts.map((host) => closeHost(host, this.logger)));
@@ -710,14 +588,6 @@ class RemoteCall implements PendingRequest {
     } else {
       this.reject(new LeaderLostError(this.method, { cause: error.cause }));
     }
-  }
-}
-
-async function closeHost(host: DataClientHost, logger: ResolvedOptions['logger']): Promise<void> {
-  try {
-    await host.close();
-  } catch (err) {
-    logger.warn(`[onelink] closing DataClient "${host.spec.options.name}" failed:`, err);
   }
 }
 
