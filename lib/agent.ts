@@ -1,11 +1,11 @@
 // One per port per process: competes for the port, becomes leader or follower, routes every call of
 // every channel to where the DataClient lives, and starts a new election when the leader is lost.
-import pRetry, { AbortError } from 'p-retry';
 import { decodeValue, type Frame } from '../protocol/index.js';
 import { LocalChannel, type ChannelMember, type LocalSubscription, type Route } from './channel.js';
-import { ClientClosedError, HandshakeError, LeaderLostError, NoLeaderError, NotLeaderError, OptionsMismatchError } from './errors.js';
-import { isErrorResponse, LeaderLink, type LinkHandler, type LinkOptions, type PendingRequest } from './follower/link.js';
-import { ConnectFailedError, LinkLostError } from './follower/link-errors.js';
+import { ClientClosedError, LeaderLostError, NoLeaderError, OptionsMismatchError } from './errors.js';
+import { Election, type ElectionHandler } from './election.js';
+import { isErrorResponse, type LeaderLink, type LinkOptions, type PendingRequest } from './follower/link.js';
+import { LinkLostError } from './follower/link-errors.js';
 import { closeHost, DataClientPool, exportHandover } from './leader/pool.js';
 import { LeaderServer } from './leader/server.js';
 import { encodeConnection, EMPTY, errorFromWire, Op } from './messages.js';
@@ -18,9 +18,6 @@ import { socketNetwork } from './transport/socket.js';
 type State = 'electing' | 'leader' | 'follower' | 'failed' | 'closed';
 
 const agents = new Map<string, Agent>();
-
-/** Immediate listen-then-connect rounds per election attempt when the port refuses or resets (see elect). */
-const RACE_ROUNDS = 3;
 
 /** A channel whose DataClient failed to start tries again on use, at most this often. */
 const INIT_RETRY_MS = 1000;
@@ -36,7 +33,7 @@ export function agentFor(options: ResolvedOptions, network: Network = socketNetw
   return agent;
 }
 
-export class Agent implements LinkHandler {
+export class Agent implements ElectionHandler {
   private state: State = 'electing';
   private readonly channels = new Map<string, LocalChannel>();
   private readonly pool: DataClientPool;
@@ -45,12 +42,12 @@ export class Agent implements LinkHandler {
   private failure: Error | null = null;
   private nextSubId = 1;
   private expiryTimer: NodeJS.Timeout | null = null;
-  private retryTimer: NodeJS.Timeout | null = null;
   private localCalls: Array<() => void> = [];
   private localScheduled = false;
   private closing: Promise<void> | null = null;
   readonly transportOptions: LinkOptions;
   private readonly endpoint: Endpoint;
+  private readonly election: Election;
 
   constructor(private readonly key: string, private readonly options: ResolvedOptions, private readonly network: Network) {
     this.endpoint = { kind: 'tcp', port: options.port };
@@ -62,10 +59,11 @@ export class Agent implements LinkHandler {
       isCheckHeartbeat: options.isCheckHeartbeat,
       connectTimeout: options.connectTimeout,
     };
+    this.election = new Election(network, { endpoint: this.endpoint, isLeader: options.isLeader, maxWaitTime: options.maxWaitTime, link: this.transportOptions, logger: options.logger }, this);
     if (options.singleMode) {
       this.state = 'leader';
     } else {
-      void this.elect(false);
+      this.election.start(false);
     }
   }
 
@@ -130,8 +128,7 @@ export class Agent implements LinkHandler {
         this.openRemote(channel, this.link!);
         break;
       case 'failed':
-        this.failure = null;
-        void this.elect(true);
+        this.election.start(true);
         break;
       default:
         break; // electing: the election's outcome opens every channel
@@ -348,92 +345,22 @@ export class Agent implements LinkHandler {
 
   // ---- election -------------------------------------------------------------------------------
 
-  private async elect(afterLoss: boolean): Promise<void> {
+  electing(): void {
     this.state = 'electing';
-    const { port, maxWaitTime } = this.options;
-    try {
-      await pRetry(
-        async () => {
-          // A dying leader's listening socket can make listen() fail and then refuse or reset the
-          // connection a moment later: a few immediate rounds cross that window without a backoff.
-          for (let round = 1; ; round++) {
-            try {
-              await this.contend(afterLoss);
-              return;
-            } catch (err) {
-              if (round >= RACE_ROUNDS || !isRefusal(err)) throw err;
-            }
-          }
-        },
-        // Right after a kill the dead leader's listening socket may outlive its connections for a few
-        // ms: retry every ms or so at first, then back off gently (1 ms × 1.3ⁿ, at most 500 ms).
-        { retries: Number.POSITIVE_INFINITY, factor: 1.3, minTimeout: 1, maxTimeout: 500, randomize: false, maxRetryTime: maxWaitTime },
-      );
-    } catch (err) {
-      if (this.isClosed) return;
-      const error = err instanceof HandshakeError || err instanceof NotLeaderError || err instanceof ClientClosedError
-        ? err
-        : new NoLeaderError(`no leader could be elected or reached on 127.0.0.1:${port} within maxWaitTime (${maxWaitTime} ms): ${(err as Error).message}`, { cause: err });
-      this.failElection(error as Error);
-    }
+    this.failure = null;
   }
 
-  /** One round of the election: take the port, or connect to whoever holds it. */
-  private async contend(afterLoss: boolean): Promise<void> {
-    const { port, isLeader } = this.options;
-    if (this.isClosed) throw new AbortError(new ClientClosedError(this.key));
-    if (isLeader !== false) {
-      const server = await this.network.listen(this.endpoint).catch((err) => {
-        throw new AbortError(err);
-      });
-      if (this.isClosed) {
-        void server?.close();
-        throw new AbortError(new ClientClosedError(this.key));
-      }
-      if (server) {
-        this.becomeLeader(server);
-        return;
-      }
-      if (isLeader === true) throw new AbortError(new NotLeaderError(port));
-    }
-    let link: LeaderLink;
-    try {
-      link = await LeaderLink.connect(this.network, this.endpoint, this.transportOptions, this, (early) => {
-        for (const channel of this.channels.values()) this.openRemote(channel, early);
-      });
-    } catch (err) {
-      // Bytes that are not onelink, or silence on first contact: the port belongs to another program.
-      // After a loss, silence is a hung leader (it may recover), not a foreign program.
-      if (err instanceof ConnectFailedError && (err.reason === 'foreign' || (err.reason === 'silent' && !afterLoss))) {
-        throw new AbortError(new HandshakeError(err.message, port, { cause: err.cause }));
-      }
-      throw err;
-    }
-    if (this.isClosed) {
-      link.destroy();
-      throw new AbortError(new ClientClosedError(this.key));
-    }
-    this.becomeFollower(link);
-  }
-
-  private failElection(error: Error): void {
+  failed(error: Error): void {
     this.state = 'failed';
     this.failure = error;
-    this.logger.error(`[onelink] ${error.message}`);
     for (const channel of this.channels.values()) channel.fail(error, false);
-    if (error instanceof NoLeaderError) {
-      // A leader may appear later (a hung one recovering, a process starting): keep looking, slowly.
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = null;
-        if (this.state !== 'failed') return;
-        this.failure = null;
-        void this.elect(true);
-      }, Math.min(this.options.maxWaitTime, 5000));
-      this.retryTimer.unref();
-    }
   }
 
-  private becomeLeader(server: Listener): void {
+  connecting(link: LeaderLink): void {
+    for (const channel of this.channels.values()) this.openRemote(channel, link);
+  }
+
+  won(server: Listener): void {
     this.state = 'leader';
     const { transportOptions: transport, logger } = this;
     this.leader = new LeaderServer(server, this.pool, { transport, connectTimeout: this.options.connectTimeout, logger });
@@ -441,7 +368,7 @@ export class Agent implements LinkHandler {
     for (const channel of this.channels.values()) this.startHost(channel);
   }
 
-  private becomeFollower(link: LeaderLink): void {
+  following(link: LeaderLink): void {
     this.logger.debug?.(`[onelink] process ${process.pid} follows leader ${link.leaderPid} on 127.0.0.1:${this.options.port}`);
     this.state = 'follower';
     this.link = link;
@@ -457,7 +384,7 @@ export class Agent implements LinkHandler {
     for (const channel of this.channels.values()) channel.route = null;
     if (this.isClosed) return;
     this.logger.warn(`[onelink] lost the leader of 127.0.0.1:${this.options.port}${error ? ` (${error.message})` : ''}; electing a new one`);
-    void this.elect(true);
+    this.election.start(true);
   }
 
   onPush(name: string, subId: number, frame: Frame): void {
@@ -488,7 +415,7 @@ export class Agent implements LinkHandler {
     const { maxWaitTime, responseTimeout } = channel.spec.options;
     link.request(request, 0, EMPTY, 'open', maxWaitTime + responseTimeout).then(
       (frame) => {
-        // The answer may come before becomeFollower() adopted the link: it is opened right behind the handshake.
+        // The answer may come before following() adopted the link: it is opened right behind the handshake.
         if (link.closed || this.channels.get(channel.name) !== channel) return;
         if (isErrorResponse(frame)) {
           channel.fail(errorFromWire(decodeValue(frame.application)), true);
@@ -534,7 +461,7 @@ export class Agent implements LinkHandler {
       this.state = 'closed';
       agents.delete(this.key);
       if (this.expiryTimer) clearInterval(this.expiryTimer);
-      if (this.retryTimer) clearTimeout(this.retryTimer);
+      this.election.stop();
       this.link?.close();
       this.link = null;
       const hosts = this.pool.takeAll();
@@ -589,9 +516,4 @@ class RemoteCall implements PendingRequest {
       this.reject(new LeaderLostError(this.method, { cause: error.cause }));
     }
   }
-}
-
-/** Nothing listens on the port any more, or what listened is closing: worth trying to take it at once. */
-function isRefusal(err: unknown): boolean {
-  return err instanceof ConnectFailedError && (err.reason === 'refused' || err.reason === 'reset');
 }
