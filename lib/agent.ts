@@ -2,7 +2,7 @@
 // every channel to where the DataClient lives, and starts a new election when the leader is lost.
 import { decodeValue, type Frame } from '../protocol/index.js';
 import { LocalChannel, type ChannelMember, type LocalSubscription, type Route } from './channel.js';
-import { ClientClosedError, LeaderLostError, NoLeaderError, OptionsMismatchError } from './errors.js';
+import { ClientClosedError, LeaderLostError, OptionsMismatchError } from './errors.js';
 import { Election, type ElectionHandler } from './election.js';
 import { isErrorResponse, type LeaderLink, type LinkOptions, type PendingRequest } from './follower/link.js';
 import { LinkLostError } from './follower/link-errors.js';
@@ -12,7 +12,8 @@ import { encodeConnection, EMPTY, errorFromWire, Op } from './messages.js';
 import type { ResolvedOptions } from './options.js';
 import { decodePayload, encodeArgsToSend, encodePayload } from './payload.js';
 import { agreementOf, disagreement, type ChannelSpec } from './spec.js';
-import type { Endpoint, Listener, Network } from './transport/connection.js';
+import { describeEndpoint, type Endpoint, type Listener, type Network } from './transport/connection.js';
+import { WaitQueue } from './wait-queue.js';
 import { socketNetwork } from './transport/socket.js';
 
 type State = 'electing' | 'leader' | 'follower' | 'failed' | 'closed';
@@ -41,7 +42,7 @@ export class Agent implements ElectionHandler {
   private link: LeaderLink | null = null;
   private failure: Error | null = null;
   private nextSubId = 1;
-  private expiryTimer: NodeJS.Timeout | null = null;
+  private readonly waitQueue: WaitQueue;
   private localCalls: Array<() => void> = [];
   private localScheduled = false;
   private closing: Promise<void> | null = null;
@@ -52,6 +53,7 @@ export class Agent implements ElectionHandler {
   constructor(private readonly key: string, private readonly options: ResolvedOptions, private readonly network: Network) {
     this.endpoint = { kind: 'tcp', port: options.port };
     this.pool = new DataClientPool(this.channels, options);
+    this.waitQueue = new WaitQueue(this.channels, { maxQueuedCalls: options.maxQueuedCalls, where: describeEndpoint(this.endpoint) });
     this.transportOptions = {
       maxFrameSize: options.maxFrameSize,
       heartbeatInterval: options.heartbeatInterval,
@@ -154,7 +156,7 @@ export class Agent implements ElectionHandler {
     if (this.failure) return Promise.reject(this.failure);
     const route = channel.route;
     if (route) return this.send(channel, route, method, args, idempotent, oneway);
-    return this.enqueue(channel, (r) => this.send(channel, r, method, args, idempotent, oneway));
+    return this.waitQueue.enqueue(channel, (r) => this.send(channel, r, method, args, idempotent, oneway));
   }
 
   private send(channel: LocalChannel, route: Route, method: string, args: unknown[], idempotent: boolean, oneway: boolean): Promise<unknown> {
@@ -201,40 +203,6 @@ export class Agent implements ElectionHandler {
     const calls = this.localCalls;
     this.localCalls = [];
     for (const call of calls) call();
-  }
-
-  private enqueue(channel: LocalChannel, run: (route: Route) => Promise<unknown>): Promise<unknown> {
-    let waiting = 0;
-    for (const c of this.channels.values()) waiting += c.queue.length;
-    if (waiting >= this.options.maxQueuedCalls) {
-      return Promise.reject(new NoLeaderError(`no leader yet and ${waiting} calls already wait for one (maxQueuedCalls)`));
-    }
-    return new Promise((resolve, reject) => {
-      channel.queue.push({
-        deadline: Date.now() + channel.spec.options.maxWaitTime,
-        run: (route) => run(route).then(resolve, reject),
-        fail: reject,
-      });
-      this.armExpiry();
-    });
-  }
-
-  private armExpiry(): void {
-    if (this.expiryTimer) return;
-    const period = Math.min(1000, Math.max(10, Math.floor(this.options.maxWaitTime / 10)));
-    this.expiryTimer = setInterval(() => {
-      const now = Date.now();
-      let waiting = 0;
-      for (const channel of this.channels.values()) {
-        channel.expire(now, () => new NoLeaderError(`no leader for "${channel.name}" on 127.0.0.1:${this.options.port} within maxWaitTime (${channel.spec.options.maxWaitTime} ms)`));
-        waiting += channel.queue.length;
-      }
-      if (waiting === 0 && this.expiryTimer) {
-        clearInterval(this.expiryTimer);
-        this.expiryTimer = null;
-      }
-    }, period);
-    this.expiryTimer.unref();
   }
 
   // ---- subscriptions and publications ---------------------------------------------------------
@@ -310,7 +278,7 @@ export class Agent implements ElectionHandler {
     channel.publications.set(channel.spec.options.formatKey(reg), reg);
     if (channel.error && !this.retryStart(channel)) return Promise.reject(channel.error);
     if (channel.route) return this.routePublication(channel, channel.route, reg);
-    return this.enqueue(channel, (route) => this.routePublication(channel, route, reg)) as Promise<void>;
+    return this.waitQueue.enqueue(channel, (route) => this.routePublication(channel, route, reg));
   }
 
   private routePublication(channel: LocalChannel, route: Route, reg: unknown): Promise<void> {
@@ -460,7 +428,7 @@ export class Agent implements ElectionHandler {
     this.closing ??= (async () => {
       this.state = 'closed';
       agents.delete(this.key);
-      if (this.expiryTimer) clearInterval(this.expiryTimer);
+      this.waitQueue.stop();
       this.election.stop();
       this.link?.close();
       this.link = null;

@@ -92,15 +92,4 @@ export class LocalChannel {
     this.queue = [];
     for (const call of queue) call.fail(error);
   }
-
-  /** Fails the calls that have waited past their deadline. */
-  expire(now: number, error: () => Error): void {
-    if (this.queue.length === 0 || this.queue[0].deadline > now) return;
-    const keep: QueuedCall[] = [];
-    for (const call of this.queue) {
-      if (call.deadline > now) keep.push(call);
-      else call.fail(error());
-    }
-    this.queue = keep;
-  }
 }

@@ -1,5 +1,6 @@
 // A follower's link to the leader: handshake, requests with ids and deadlines, pushes from the leader.
 import { encodeHello, FrameKind, parseHello, ProtocolError, type Frame } from '../../protocol/index.js';
+import { DeadlineSweep } from '../deadline-sweep.js';
 import { ResponseTimeoutError } from '../errors.js';
 import { decodeConnection, ERROR_RESPONSE, Op } from '../messages.js';
 import { describeEndpoint, type Endpoint, type Network } from '../transport/connection.js';
@@ -45,8 +46,7 @@ interface Handshake {
 export class LeaderLink {
   private nextId = 1;
   private readonly pending = new Map<number, PendingRequest>();
-  private sweepTimer: NodeJS.Timeout | null = null;
-  private sweepPeriod = 0;
+  private readonly sweep = new DeadlineSweep((now) => this.expire(now));
   private handshake: Handshake | null = null;
   private lastConnection: Buffer | null = null;
   private lastMessage: unknown[] = [];
@@ -133,7 +133,7 @@ export class LeaderLink {
     }
     pending.deadline = Date.now() + pending.timeout;
     this.pending.set(id, pending);
-    this.armSweep(pending.timeout);
+    this.sweep.arm(pending.timeout);
   }
 
   /** A request that gets no response (invokeOneway, unSubscribe, close of a channel). */
@@ -171,31 +171,18 @@ export class LeaderLink {
     else if (message[0] === Op.HANDOVER) this.handler.onHandover(message[1] as string, frame);
   }
 
-  // One timer sweeps every deadline rather than a timer per call: calls are many, timeouts rare.
-  // It ticks at a tenth of the shortest timeout in flight, since clients of one link may differ.
-  private armSweep(timeout: number): void {
-    const period = Math.min(1000, Math.max(10, Math.floor(timeout / 10)));
-    if (this.sweepTimer && period >= this.sweepPeriod) return;
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
-    this.sweepPeriod = period;
-    this.sweepTimer = setInterval(() => {
-      const now = Date.now();
-      for (const [id, pending] of this.pending) {
-        if (pending.deadline > now) continue;
-        this.pending.delete(id);
-        pending.onFailure(new ResponseTimeoutError(pending.method, pending.timeout));
-      }
-      if (this.pending.size === 0 && this.sweepTimer) {
-        clearInterval(this.sweepTimer);
-        this.sweepTimer = null;
-      }
-    }, period);
-    this.sweepTimer.unref();
+  /** Fails the requests past their deadline; returns whether requests still wait. */
+  private expire(now: number): boolean {
+    for (const [id, pending] of this.pending) {
+      if (pending.deadline > now) continue;
+      this.pending.delete(id);
+      pending.onFailure(new ResponseTimeoutError(pending.method, pending.timeout));
+    }
+    return this.pending.size > 0;
   }
 
   private lost(error: Error | undefined): void {
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
-    this.sweepTimer = null;
+    this.sweep.stop();
     const pending = [...this.pending.values()];
     this.pending.clear();
     for (const p of pending) p.onFailure(new LinkLostError(error));
