@@ -2,15 +2,15 @@
 // every channel to where the DataClient lives, and starts a new election when the leader is lost.
 import { decodeValue, type Frame } from '../protocol/index.js';
 import { LocalChannel, type ChannelMember, type LocalSubscription, type Route } from './channel.js';
-import { ClientClosedError, LeaderLostError, OptionsMismatchError } from './errors.js';
+import { isErrorResponse, isLeaderLoss, publicationFailure, resultOf, sendCall, type CallRouter } from './call-policy.js';
+import { ClientClosedError, OptionsMismatchError } from './errors.js';
 import { Election, type ElectionHandler } from './election.js';
-import { isErrorResponse, type LeaderLink, type LinkOptions, type PendingRequest } from './follower/link.js';
-import { LinkLostError } from './follower/link-errors.js';
+import type { LeaderLink, LinkOptions } from './follower/link.js';
 import { closeHost, DataClientPool, exportHandover } from './leader/pool.js';
 import { LeaderServer } from './leader/server.js';
 import { encodeConnection, EMPTY, errorFromWire, Op } from './messages.js';
 import type { ResolvedOptions } from './options.js';
-import { decodePayload, encodeArgsToSend, encodePayload } from './payload.js';
+import { decodePayload, encodePayload } from './payload.js';
 import { agreementOf, disagreement, type ChannelSpec } from './spec.js';
 import { describeEndpoint, type Endpoint, type Listener, type Network } from './transport/connection.js';
 import { WaitQueue } from './wait-queue.js';
@@ -34,7 +34,7 @@ export function agentFor(options: ResolvedOptions, network: Network = socketNetw
   return agent;
 }
 
-export class Agent implements ElectionHandler {
+export class Agent implements ElectionHandler, CallRouter {
   private state: State = 'electing';
   private readonly channels = new Map<string, LocalChannel>();
   private readonly pool: DataClientPool;
@@ -161,27 +161,7 @@ export class Agent implements ElectionHandler {
 
   private send(channel: LocalChannel, route: Route, method: string, args: unknown[], idempotent: boolean, oneway: boolean): Promise<unknown> {
     if (route.kind === 'local') return this.runLocal(() => route.host.invoke(method, args));
-    // The connection object first: building it (once per method) encodes, which would overwrite
-    // the arguments' bytes, encoded in place and valid only until they are sent.
-    const connection = channel.connection(oneway ? Op.ONEWAY : Op.INVOKE, method);
-    let payload;
-    try {
-      payload = encodeArgsToSend(args, channel.spec.options.transcode);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    if (oneway) {
-      if (route.link.post(connection, payload.flags, payload.body)) return Promise.resolve(undefined);
-      return this.invoke(channel, method, args, idempotent, oneway); // the link just closed: wait for the next leader
-    }
-    const call = new RemoteCall(this, channel, method, args, idempotent);
-    route.link.start(connection, payload.flags, payload.body, call);
-    return call.promise;
-  }
-
-  result(frame: Frame, transcode: ResolvedOptions['transcode']): unknown {
-    if (isErrorResponse(frame)) throw errorFromWire(decodeValue(frame.application));
-    return decodePayload(frame, transcode);
+    return sendCall(this, channel, route.link, method, args, idempotent, oneway);
   }
 
   /**
@@ -255,7 +235,7 @@ export class Agent implements ElectionHandler {
 
   private routeSubscription(channel: LocalChannel, route: Route, sub: LocalSubscription): void {
     const failed = (err: unknown) => {
-      if (!(err instanceof LinkLostError)) this.logger.error(`[onelink] subscribe ${sub.key} of "${channel.name}" failed:`, err);
+      if (!isLeaderLoss(err)) this.logger.error(`[onelink] subscribe ${sub.key} of "${channel.name}" failed:`, err);
     };
     if (route.kind === 'local') {
       route.host.subscribe(sub.reg, sub.subscriber).catch(failed);
@@ -270,7 +250,7 @@ export class Agent implements ElectionHandler {
     }
     route.link
       .request(encodeConnection([Op.SUBSCRIBE, channel.name, sub.id]), payload.flags, payload.body, 'subscribe', channel.spec.options.responseTimeout)
-      .then((frame) => this.result(frame, channel.spec.options.transcode))
+      .then((frame) => resultOf(frame, channel.spec.options.transcode))
       .catch(failed);
   }
 
@@ -293,10 +273,10 @@ export class Agent implements ElectionHandler {
       .request(encodeConnection([Op.PUBLISH, channel.name]), payload.flags, payload.body, 'publish', channel.spec.options.responseTimeout)
       .then(
         (frame) => {
-          this.result(frame, channel.spec.options.transcode);
+          resultOf(frame, channel.spec.options.transcode);
         },
         (err) => {
-          throw err instanceof LinkLostError ? new LeaderLostError('publish', { cause: err.cause }) : err;
+          throw publicationFailure(err);
         },
       );
   }
@@ -306,7 +286,7 @@ export class Agent implements ElectionHandler {
     for (const sub of channel.subscriptions.values()) this.routeSubscription(channel, route, sub);
     for (const reg of channel.publications.values()) {
       this.routePublication(channel, route, reg).catch((err) => {
-        if (!(err instanceof LeaderLostError)) this.logger.error(`[onelink] publish replay on "${channel.name}" failed:`, err);
+        if (!isLeaderLoss(err)) this.logger.error(`[onelink] publish replay on "${channel.name}" failed:`, err);
       });
     }
   }
@@ -396,7 +376,7 @@ export class Agent implements ElectionHandler {
         channel.open(route);
       },
       (err) => {
-        if (err instanceof LinkLostError) return; // the next election opens it again
+        if (isLeaderLoss(err)) return; // the next election opens it again
         // No answer in time (the leader's DataClient is slow to start): the next use sends the OPEN again.
         channel.fail(err, true);
       },
@@ -440,48 +420,5 @@ export class Agent implements ElectionHandler {
       await Promise.all(hosts.map((host) => closeHost(host, this.logger)));
     })();
     return this.closing;
-  }
-}
-
-/** One remote call: it settles the caller's promise itself, without a promise chain per call. */
-class RemoteCall implements PendingRequest {
-  deadline = 0;
-  readonly timeout: number;
-  readonly promise: Promise<unknown>;
-  private resolve!: (value: unknown) => void;
-  private reject!: (error: unknown) => void;
-
-  constructor(
-    private readonly agent: Agent,
-    private readonly channel: LocalChannel,
-    readonly method: string,
-    private readonly args: unknown[],
-    private readonly idempotent: boolean,
-  ) {
-    this.timeout = channel.spec.options.responseTimeout;
-    // The executor captures only the call: a remote call allocates as little as it can.
-    this.promise = new Promise((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-  }
-
-  onResponse(frame: Frame): void {
-    try {
-      this.resolve(this.agent.result(frame, this.channel.spec.options.transcode));
-    } catch (err) {
-      this.reject(err);
-    }
-  }
-
-  onFailure(error: Error): void {
-    if (!(error instanceof LinkLostError)) {
-      this.reject(error);
-    } else if (this.idempotent) {
-      // From a microtask: the link reports its pending calls lost before the agent drops its route.
-      queueMicrotask(() => this.resolve(this.agent.invoke(this.channel, this.method, this.args, true, false)));
-    } else {
-      this.reject(new LeaderLostError(this.method, { cause: error.cause }));
-    }
   }
 }

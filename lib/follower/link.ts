@@ -2,7 +2,7 @@
 import { encodeHello, FrameKind, parseHello, ProtocolError, type Frame } from '../../protocol/index.js';
 import { DeadlineSweep } from '../deadline-sweep.js';
 import { ResponseTimeoutError } from '../errors.js';
-import { decodeConnection, ERROR_RESPONSE, Op } from '../messages.js';
+import { decodeConnection, Op } from '../messages.js';
 import { describeEndpoint, type Endpoint, type Network } from '../transport/connection.js';
 import { FramedTransport, type TransportOptions } from '../transport/framed.js';
 import { ConnectFailedError, LinkLostError, reasonOf } from './link-errors.js';
@@ -199,8 +199,4 @@ function handshakeFailure(error: Error | undefined, where: string): ConnectFaile
   if (error instanceof ProtocolError) return new ConnectFailedError('foreign', `${where} answered with bytes that are not the onelink protocol: ${error.message}`, { cause: error });
   if (error) return new ConnectFailedError(reasonOf(error), error.message, { cause: error });
   return new ConnectFailedError('reset', `${where} closed the connection during the handshake`);
-}
-
-export function isErrorResponse(frame: Frame): boolean {
-  return frame.connection.equals(ERROR_RESPONSE);
 }

@@ -2,17 +2,15 @@
 // requests waiting for their response (per request timeout), both swept by one DeadlineSweep.
 import assert from 'node:assert/strict';
 import { mock } from 'node:test';
-import { encodeHello, parseHello } from '../../../protocol/index.js';
 import type { LocalChannel, Route } from '../../../lib/channel.js';
 import { NoLeaderError, ResponseTimeoutError } from '../../../lib/errors.js';
 import { LeaderLink } from '../../../lib/follower/link.js';
 import { LinkLostError } from '../../../lib/follower/link-errors.js';
 import { EMPTY, encodeConnection, Op } from '../../../lib/messages.js';
 import type { Endpoint } from '../../../lib/transport/connection.js';
-import { FramedTransport } from '../../../lib/transport/framed.js';
 import { MemoryNetwork } from '../../../lib/transport/memory.js';
 import { WaitQueue } from '../../../lib/wait-queue.js';
-import { channelOf, transportOptions } from './helpers.js';
+import { channelOf, muteLeader, transportOptions } from './helpers.js';
 
 class Plain {
   async get(): Promise<number> {
@@ -103,25 +101,9 @@ describe('leader link: requests waiting for their response', () => {
   const endpoint: Endpoint = { kind: 'tcp', port: 1 };
   const handler = { onPush() {}, onHandover() {}, onLost() {} };
 
-  /** A leader that completes the handshake, then never answers. */
-  function mute(network: MemoryNetwork): void {
-    network.hold(endpoint, (connection) => {
-      let greeted = false;
-      const transport: FramedTransport = new FramedTransport(connection, {
-        onFrame: (frame) => {
-          if (greeted) return;
-          greeted = true;
-          parseHello(frame);
-          transport.sendEncoded(encodeHello({ pid: 1, role: 'leader' }));
-        },
-        onClose() {},
-      }, transportOptions);
-    });
-  }
-
   it('fails each request with ResponseTimeoutError after its own timeout, the shortest first', async () => {
     const network = new MemoryNetwork();
-    mute(network);
+    muteLeader(network, endpoint);
     const link = await LeaderLink.connect(network, endpoint, { ...transportOptions, connectTimeout: 1000 }, handler);
     const request = encodeConnection([Op.INVOKE, 'name', 'get']);
     const long = watch(link.request(request, 0, EMPTY, 'long', 5000));

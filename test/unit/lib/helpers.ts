@@ -6,6 +6,7 @@ import { encodeConnection, EMPTY, ERROR_RESPONSE } from '../../../lib/messages.j
 import { resolveOptions, type ClusterOptions } from '../../../lib/options.js';
 import { buildDelegates, type ChannelSpec, type DataClientClass } from '../../../lib/spec.js';
 import type { Endpoint, Network } from '../../../lib/transport/connection.js';
+import type { MemoryNetwork } from '../../../lib/transport/memory.js';
 import { FramedTransport, type TransportOptions } from '../../../lib/transport/framed.js';
 
 export const quietLogger = { info() {}, warn() {}, error() {}, debug() {} };
@@ -92,4 +93,20 @@ export class RawFollower {
   destroy(): void {
     this.transport.destroy();
   }
+}
+
+/** Makes the endpoint answer like a leader that completes the handshake, then never answers. */
+export function muteLeader(network: MemoryNetwork, endpoint: Endpoint): void {
+  network.hold(endpoint, (connection) => {
+    let greeted = false;
+    const transport: FramedTransport = new FramedTransport(connection, {
+      onFrame: (frame) => {
+        if (greeted) return;
+        greeted = true;
+        parseHello(frame);
+        transport.sendEncoded(encodeHello({ pid: 1, role: 'leader' }));
+      },
+      onClose() {},
+    }, transportOptions);
+  });
 }
