@@ -1,8 +1,8 @@
 // One per port per process: competes for the port, becomes leader or follower, routes every call of
 // every channel to where the DataClient lives, and starts a new election when the leader is lost.
 import { decodeValue, type Frame } from '../protocol/index.js';
-import { LocalChannel, type ChannelMember, type LocalSubscription, type Route } from './channel.js';
-import { isErrorResponse, isLeaderLoss, publicationFailure, resultOf, sendCall, type CallRouter } from './call-policy.js';
+import { LocalChannel, type ChannelMember, type Route } from './channel.js';
+import { isErrorResponse, isLeaderLoss, sendCall, type CallRouter } from './call-policy.js';
 import { ClientClosedError, OptionsMismatchError } from './errors.js';
 import { Election, type ElectionHandler } from './election.js';
 import type { LeaderLink, LinkOptions } from './follower/link.js';
@@ -10,9 +10,9 @@ import { closeHost, DataClientPool, exportHandover } from './leader/pool.js';
 import { LeaderServer } from './leader/server.js';
 import { encodeConnection, EMPTY, errorFromWire, Op } from './messages.js';
 import type { ResolvedOptions } from './options.js';
-import { decodePayload, encodePayload } from './payload.js';
 import { agreementOf, disagreement, type ChannelSpec } from './spec.js';
 import { describeEndpoint, type Endpoint, type Listener, type Network } from './transport/connection.js';
+import { Subscriptions } from './subscriptions.js';
 import { WaitQueue } from './wait-queue.js';
 import { socketNetwork } from './transport/socket.js';
 
@@ -41,7 +41,7 @@ export class Agent implements ElectionHandler, CallRouter {
   private leader: LeaderServer | null = null;
   private link: LeaderLink | null = null;
   private failure: Error | null = null;
-  private nextSubId = 1;
+  private readonly subscriptions: Subscriptions;
   private readonly waitQueue: WaitQueue;
   private localCalls: Array<() => void> = [];
   private localScheduled = false;
@@ -53,6 +53,7 @@ export class Agent implements ElectionHandler, CallRouter {
   constructor(private readonly key: string, private readonly options: ResolvedOptions, private readonly network: Network) {
     this.endpoint = { kind: 'tcp', port: options.port };
     this.pool = new DataClientPool(this.channels, options);
+    this.subscriptions = new Subscriptions(options.logger);
     this.waitQueue = new WaitQueue(this.channels, { maxQueuedCalls: options.maxQueuedCalls, where: describeEndpoint(this.endpoint) });
     this.transportOptions = {
       maxFrameSize: options.maxFrameSize,
@@ -106,9 +107,7 @@ export class Agent implements ElectionHandler, CallRouter {
 
   async leave(channel: LocalChannel, member: ChannelMember): Promise<void> {
     if (!channel.members.delete(member)) return;
-    for (const sub of [...channel.subscriptions.values()]) {
-      if (sub.member === member) this.dropSubscription(channel, sub);
-    }
+    this.subscriptions.dropMember(channel, member);
     if (channel.members.size > 0) return;
     this.channels.delete(channel.name);
     channel.fail(new ClientClosedError(channel.name), true);
@@ -188,107 +187,18 @@ export class Agent implements ElectionHandler, CallRouter {
   // ---- subscriptions and publications ---------------------------------------------------------
 
   subscribe(channel: LocalChannel, member: ChannelMember, reg: unknown, listener: (value: unknown) => void): void {
-    const id = this.nextSubId++;
-    let received = false;
-    const sub: LocalSubscription = {
-      id,
-      key: channel.spec.options.formatKey(reg),
-      reg,
-      member,
-      listener,
-      subscriber: {
-        deliver: (value) => {
-          received = true;
-          try {
-            listener(value);
-          } catch (err) {
-            this.logger.error(`[onelink] a "${channel.name}" subscriber threw:`, err);
-          }
-        },
-      },
-    };
-    channel.subscriptions.set(id, sub);
-    setTimeout(() => {
-      if (!received && channel.subscriptions.has(id)) {
-        this.logger.warn(`[onelink] subscription ${sub.key} of "${channel.name}" received no value within subscribeTimeout (${channel.spec.options.subscribeTimeout} ms)`);
-      }
-    }, channel.spec.options.subscribeTimeout).unref();
-    if (channel.route) this.routeSubscription(channel, channel.route, sub);
+    this.subscriptions.subscribe(channel, member, reg, listener);
   }
 
   unsubscribe(channel: LocalChannel, member: ChannelMember, reg: unknown, listener?: (value: unknown) => void): void {
-    const key = channel.spec.options.formatKey(reg);
-    for (const sub of [...channel.subscriptions.values()]) {
-      if (sub.member !== member || sub.key !== key) continue;
-      if (listener && sub.listener !== listener) continue;
-      this.dropSubscription(channel, sub);
-    }
-  }
-
-  private dropSubscription(channel: LocalChannel, sub: LocalSubscription): void {
-    channel.subscriptions.delete(sub.id);
-    const route = channel.route;
-    if (!route) return;
-    if (route.kind === 'local') route.host.unsubscribe(sub.reg, sub.subscriber);
-    else route.link.post(encodeConnection([Op.UNSUBSCRIBE, channel.name, sub.id]), 0, EMPTY);
-  }
-
-  private routeSubscription(channel: LocalChannel, route: Route, sub: LocalSubscription): void {
-    const failed = (err: unknown) => {
-      if (!isLeaderLoss(err)) this.logger.error(`[onelink] subscribe ${sub.key} of "${channel.name}" failed:`, err);
-    };
-    if (route.kind === 'local') {
-      route.host.subscribe(sub.reg, sub.subscriber).catch(failed);
-      return;
-    }
-    let payload;
-    try {
-      payload = encodePayload(sub.reg, channel.spec.options.transcode);
-    } catch (err) {
-      failed(err); // a reg that cannot be encoded must not stop the other replays of this channel
-      return;
-    }
-    route.link
-      .request(encodeConnection([Op.SUBSCRIBE, channel.name, sub.id]), payload.flags, payload.body, 'subscribe', channel.spec.options.responseTimeout)
-      .then((frame) => resultOf(frame, channel.spec.options.transcode))
-      .catch(failed);
+    this.subscriptions.unsubscribe(channel, member, reg, listener);
   }
 
   publish(channel: LocalChannel, reg: unknown): Promise<void> {
-    channel.publications.set(channel.spec.options.formatKey(reg), reg);
+    this.subscriptions.remember(channel, reg);
     if (channel.error && !this.retryStart(channel)) return Promise.reject(channel.error);
-    if (channel.route) return this.routePublication(channel, channel.route, reg);
-    return this.waitQueue.enqueue(channel, (route) => this.routePublication(channel, route, reg));
-  }
-
-  private routePublication(channel: LocalChannel, route: Route, reg: unknown): Promise<void> {
-    if (route.kind === 'local') return route.host.publish(reg);
-    let payload;
-    try {
-      payload = encodePayload(reg, channel.spec.options.transcode);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return route.link
-      .request(encodeConnection([Op.PUBLISH, channel.name]), payload.flags, payload.body, 'publish', channel.spec.options.responseTimeout)
-      .then(
-        (frame) => {
-          resultOf(frame, channel.spec.options.transcode);
-        },
-        (err) => {
-          throw publicationFailure(err);
-        },
-      );
-  }
-
-  /** After a new leader is found: the subscriptions and publications of this process, again. */
-  private replay(channel: LocalChannel, route: Route): void {
-    for (const sub of channel.subscriptions.values()) this.routeSubscription(channel, route, sub);
-    for (const reg of channel.publications.values()) {
-      this.routePublication(channel, route, reg).catch((err) => {
-        if (!isLeaderLoss(err)) this.logger.error(`[onelink] publish replay on "${channel.name}" failed:`, err);
-      });
-    }
+    if (channel.route) return this.subscriptions.publish(channel, channel.route, reg);
+    return this.waitQueue.enqueue(channel, (route) => this.subscriptions.publish(channel, route, reg));
   }
 
   // ---- election -------------------------------------------------------------------------------
@@ -337,16 +247,7 @@ export class Agent implements ElectionHandler, CallRouter {
 
   onPush(name: string, subId: number, frame: Frame): void {
     const channel = this.channels.get(name);
-    const sub = channel?.subscriptions.get(subId);
-    if (!channel || !sub) return;
-    let value: unknown;
-    try {
-      value = decodePayload(frame, channel.spec.options.transcode);
-    } catch (err) {
-      this.logger.error(`[onelink] undecodable value for "${name}":`, err);
-      return;
-    }
-    sub.subscriber.deliver(value, 0);
+    if (channel) this.subscriptions.deliver(channel, subId, frame);
   }
 
   onHandover(name: string, frame: Frame): void {
@@ -371,7 +272,7 @@ export class Agent implements ElectionHandler, CallRouter {
         }
         this.pool.forgetHandover(channel.name);
         const route: Route = { kind: 'remote', link };
-        this.replay(channel, route);
+        this.subscriptions.replay(channel, route);
         this.logger.debug?.(`[onelink] channel "${channel.name}" open on leader ${link.leaderPid}`);
         channel.open(route);
       },
@@ -391,7 +292,7 @@ export class Agent implements ElectionHandler, CallRouter {
       () => {
         if (this.channels.get(channel.name) !== channel || !this.isLeader) return;
         const route: Route = { kind: 'local', host };
-        this.replay(channel, route);
+        this.subscriptions.replay(channel, route);
         channel.open(route);
       },
       (err) => {
