@@ -1,20 +1,23 @@
-// One per port per process: competes for the port, becomes leader or follower, routes every call of
-// every channel to where the DataClient lives, and starts a new election when the leader is lost.
+// One per port per process, and only orchestration: the clients of each channel name (join, leave),
+// the role the election gave this process, routing each call to the local DataClient, to the
+// leader's link or to the wait queue, and shutdown. What each step does lives in its own file
+// (see ARCHITECTURE.md).
 import { decodeValue, type Frame } from '../protocol/index.js';
 import { LocalChannel, type ChannelMember, type Route } from './channel.js';
 import { isErrorResponse, isLeaderLoss, sendCall, type CallRouter } from './call-policy.js';
 import { ClientClosedError, OptionsMismatchError } from './errors.js';
 import { Election, type ElectionHandler } from './election.js';
-import type { LeaderLink, LinkOptions } from './follower/link.js';
+import { linkOptionsOf, type LeaderLink, type LinkOptions } from './follower/link.js';
 import { closeHost, DataClientPool, exportHandover } from './leader/pool.js';
 import { LeaderServer } from './leader/server.js';
+import { runLocal } from './local-calls.js';
 import { encodeConnection, EMPTY, errorFromWire, Op } from './messages.js';
 import type { ResolvedOptions } from './options.js';
 import { agreementOf, disagreement, type ChannelSpec } from './spec.js';
-import { describeEndpoint, type Endpoint, type Listener, type Network } from './transport/connection.js';
 import { Subscriptions } from './subscriptions.js';
-import { WaitQueue } from './wait-queue.js';
+import { describeEndpoint, type Endpoint, type Listener, type Network } from './transport/connection.js';
 import { socketNetwork } from './transport/socket.js';
+import { WaitQueue } from './wait-queue.js';
 
 type State = 'electing' | 'leader' | 'follower' | 'failed' | 'closed';
 
@@ -43,25 +46,17 @@ export class Agent implements ElectionHandler, CallRouter {
   private failure: Error | null = null;
   private readonly subscriptions: Subscriptions;
   private readonly waitQueue: WaitQueue;
-  private localCalls: Array<() => void> = [];
-  private localScheduled = false;
   private closing: Promise<void> | null = null;
   readonly transportOptions: LinkOptions;
   private readonly endpoint: Endpoint;
   private readonly election: Election;
 
-  constructor(private readonly key: string, private readonly options: ResolvedOptions, private readonly network: Network) {
+  constructor(private readonly key: string, private readonly options: ResolvedOptions, network: Network) {
     this.endpoint = { kind: 'tcp', port: options.port };
     this.pool = new DataClientPool(this.channels, options);
     this.subscriptions = new Subscriptions(options.logger);
     this.waitQueue = new WaitQueue(this.channels, { maxQueuedCalls: options.maxQueuedCalls, where: describeEndpoint(this.endpoint) });
-    this.transportOptions = {
-      maxFrameSize: options.maxFrameSize,
-      heartbeatInterval: options.heartbeatInterval,
-      heartbeatMaxMisses: options.heartbeatMaxMisses,
-      isCheckHeartbeat: options.isCheckHeartbeat,
-      connectTimeout: options.connectTimeout,
-    };
+    this.transportOptions = linkOptionsOf(options);
     this.election = new Election(network, { endpoint: this.endpoint, isLeader: options.isLeader, maxWaitTime: options.maxWaitTime, link: this.transportOptions, logger: options.logger }, this);
     if (options.singleMode) {
       this.state = 'leader';
@@ -159,29 +154,8 @@ export class Agent implements ElectionHandler, CallRouter {
   }
 
   private send(channel: LocalChannel, route: Route, method: string, args: unknown[], idempotent: boolean, oneway: boolean): Promise<unknown> {
-    if (route.kind === 'local') return this.runLocal(() => route.host.invoke(method, args));
+    if (route.kind === 'local') return runLocal(() => route.host.invoke(method, args));
     return sendCall(this, channel, route.link, method, args, idempotent, oneway);
-  }
-
-  /**
-   * Calls made inside the leader process run from setImmediate, not from a microtask: a tight
-   * `await client.get()` loop in the leader must leave room for followers' socket I/O.
-   */
-  private runLocal<T>(task: () => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.localCalls.push(() => task().then(resolve, reject));
-      if (!this.localScheduled) {
-        this.localScheduled = true;
-        setImmediate(() => this.drainLocal());
-      }
-    });
-  }
-
-  private drainLocal(): void {
-    this.localScheduled = false;
-    const calls = this.localCalls;
-    this.localCalls = [];
-    for (const call of calls) call();
   }
 
   // ---- subscriptions and publications ---------------------------------------------------------
@@ -222,12 +196,12 @@ export class Agent implements ElectionHandler, CallRouter {
     this.state = 'leader';
     const { transportOptions: transport, logger } = this;
     this.leader = new LeaderServer(server, this.pool, { transport, connectTimeout: this.options.connectTimeout, logger });
-    this.logger.info?.(`[onelink] process ${process.pid} leads 127.0.0.1:${this.options.port}`);
+    this.logger.info?.(`[onelink] process ${process.pid} leads ${describeEndpoint(this.endpoint)}`);
     for (const channel of this.channels.values()) this.startHost(channel);
   }
 
   following(link: LeaderLink): void {
-    this.logger.debug?.(`[onelink] process ${process.pid} follows leader ${link.leaderPid} on 127.0.0.1:${this.options.port}`);
+    this.logger.debug?.(`[onelink] process ${process.pid} follows leader ${link.leaderPid} on ${describeEndpoint(this.endpoint)}`);
     this.state = 'follower';
     this.link = link;
     // Channels created while the handshake was under way have not been opened on this link yet.
@@ -241,7 +215,7 @@ export class Agent implements ElectionHandler, CallRouter {
     this.link = null;
     for (const channel of this.channels.values()) channel.route = null;
     if (this.isClosed) return;
-    this.logger.warn(`[onelink] lost the leader of 127.0.0.1:${this.options.port}${error ? ` (${error.message})` : ''}; electing a new one`);
+    this.logger.warn(`[onelink] lost the leader of ${describeEndpoint(this.endpoint)}${error ? ` (${error.message})` : ''}; electing a new one`);
     this.election.start(true);
   }
 

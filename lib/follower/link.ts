@@ -34,7 +34,13 @@ class FrameRequest implements PendingRequest {
 }
 
 export interface LinkOptions extends TransportOptions {
+  /** How long whatever holds the endpoint has to answer the handshake. */
   connectTimeout: number;
+}
+
+export function linkOptionsOf(options: LinkOptions): LinkOptions {
+  const { maxFrameSize, heartbeatInterval, heartbeatMaxMisses, isCheckHeartbeat, connectTimeout } = options;
+  return { maxFrameSize, heartbeatInterval, heartbeatMaxMisses, isCheckHeartbeat, connectTimeout };
 }
 
 interface Handshake {
