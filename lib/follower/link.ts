@@ -77,8 +77,8 @@ export class LeaderLink {
   }
 
   /**
-   * Connects to whatever holds the port and proves it is a onelink leader of our protocol version.
-   * `early` runs as soon as the TCP connection is up: what it sends (the channel opens) travels right
+   * Connects to whatever holds the endpoint and proves it is a onelink leader of our protocol version.
+   * `early` runs as soon as the connection is up: what it sends (the channel opens) travels right
    * behind the handshake instead of a round trip later. Should the handshake fail, those requests
    * fail with LinkLostError.
    */

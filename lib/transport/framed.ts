@@ -41,7 +41,7 @@ export class FramedTransport implements ConnectionHandler {
 
   constructor(
     private readonly connection: Connection,
-    private handler: TransportHandler,
+    private readonly handler: TransportHandler,
     private readonly options: TransportOptions,
   ) {
     connection.setHandler(this);
@@ -73,10 +73,6 @@ export class FramedTransport implements ConnectionHandler {
     this.closed = true;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.handler.onClose(this.closeError);
-  }
-
-  setHandler(handler: TransportHandler): void {
-    this.handler = handler;
   }
 
   get isClosed(): boolean {
