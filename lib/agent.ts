@@ -1,79 +1,68 @@
-// One per port per process: competes for the port, becomes leader or follower, routes every call of
-// every channel to where the DataClient lives, and starts a new election when the leader is lost.
-import net from 'node:net';
-import pRetry, { AbortError } from 'p-retry';
+// One per port per process, and only orchestration: the clients of each channel name (join, leave),
+// the role the election gave this process, routing each call to the local DataClient, to the
+// leader's link or to the wait queue, and shutdown. What each step does lives in its own file
+// (see ARCHITECTURE.md).
 import { decodeValue, type Frame } from '../protocol/index.js';
-import { LocalChannel, type ChannelMember, type LocalSubscription, type Route } from './channel.js';
-import { ChannelUnavailableError, ClientClosedError, HandshakeError, LeaderLostError, NoLeaderError, NotLeaderError, OptionsMismatchError } from './errors.js';
-import { isErrorResponse, LeaderLink, LinkLostError, PendingRequest, SilentPeerError, type LinkHandler, type LinkOptions } from './follower.js';
-import { DataClientHost } from './host.js';
-import { Leader, type LeaderContext } from './leader.js';
+import { LocalChannel, type ChannelMember, type Route } from './channel.js';
+import { isErrorResponse, isLeaderLoss, sendCall, type CallRouter } from './call-policy.js';
+import { ClientClosedError, OptionsMismatchError } from './errors.js';
+import { Election, type ElectionHandler } from './election.js';
+import { linkOptionsOf, type LeaderLink, type LinkOptions } from './follower/link.js';
+import { closeHost, DataClientPool, exportHandover } from './leader/pool.js';
+import { LeaderServer } from './leader/server.js';
+import { runLocal } from './local-calls.js';
 import { encodeConnection, EMPTY, errorFromWire, Op } from './messages.js';
 import type { ResolvedOptions } from './options.js';
-import { decodePayload, encodeArgsToSend, encodePayload } from './payload.js';
 import { agreementOf, disagreement, type ChannelSpec } from './spec.js';
+import { Subscriptions } from './subscriptions.js';
+import { describeEndpoint, type Endpoint, type Listener, type Network } from './transport/connection.js';
+import { socketNetwork } from './transport/socket.js';
+import { WaitQueue } from './wait-queue.js';
 
 type State = 'electing' | 'leader' | 'follower' | 'failed' | 'closed';
 
 const agents = new Map<string, Agent>();
 
-/** Immediate listen-then-connect rounds per election attempt when the port refuses or resets (see elect). */
-const RACE_ROUNDS = 3;
-
 /** A channel whose DataClient failed to start tries again on use, at most this often. */
 const INIT_RETRY_MS = 1000;
 
 /** The agent of this spec's port (or of single mode), created on first use. */
-export function agentFor(options: ResolvedOptions): Agent {
+export function agentFor(options: ResolvedOptions, network: Network = socketNetwork): Agent {
   const key = options.singleMode ? 'single' : `port:${options.port}`;
   let agent = agents.get(key);
   if (!agent) {
-    agent = new Agent(key, options);
+    agent = new Agent(key, options, network);
     agents.set(key, agent);
   }
   return agent;
 }
 
-interface HostEntry {
-  host: DataClientHost;
-  /** Follower connections that opened this channel. */
-  remoteUsers: number;
-}
-
-export class Agent implements LeaderContext, LinkHandler {
+export class Agent implements ElectionHandler, CallRouter {
   private state: State = 'electing';
   private readonly channels = new Map<string, LocalChannel>();
-  private readonly hosts = new Map<string, HostEntry>();
-  private readonly hostWaiters = new Map<string, Set<() => void>>();
-  private readonly handoverState = new Map<string, unknown>();
-  private leader: Leader | null = null;
+  private readonly pool: DataClientPool;
+  private leader: LeaderServer | null = null;
   private link: LeaderLink | null = null;
   private failure: Error | null = null;
-  private nextSubId = 1;
-  private expiryTimer: NodeJS.Timeout | null = null;
-  private retryTimer: NodeJS.Timeout | null = null;
-  private localCalls: Array<() => void> = [];
-  private localScheduled = false;
+  private readonly subscriptions: Subscriptions;
+  private readonly waitQueue: WaitQueue;
   private closing: Promise<void> | null = null;
   readonly transportOptions: LinkOptions;
+  private readonly endpoint: Endpoint;
+  private readonly election: Election;
 
-  constructor(private readonly key: string, private readonly options: ResolvedOptions) {
-    this.transportOptions = {
-      maxFrameSize: options.maxFrameSize,
-      heartbeatInterval: options.heartbeatInterval,
-      heartbeatMaxMisses: options.heartbeatMaxMisses,
-      isCheckHeartbeat: options.isCheckHeartbeat,
-      connectTimeout: options.connectTimeout,
-    };
+  constructor(private readonly key: string, private readonly options: ResolvedOptions, network: Network) {
+    this.endpoint = { kind: 'tcp', port: options.port };
+    this.pool = new DataClientPool(this.channels, options);
+    this.subscriptions = new Subscriptions(options.logger);
+    this.waitQueue = new WaitQueue(this.channels, { maxQueuedCalls: options.maxQueuedCalls, where: describeEndpoint(this.endpoint) });
+    this.transportOptions = linkOptionsOf(options);
+    this.election = new Election(network, { endpoint: this.endpoint, isLeader: options.isLeader, maxWaitTime: options.maxWaitTime, link: this.transportOptions, logger: options.logger }, this);
     if (options.singleMode) {
       this.state = 'leader';
     } else {
-      void this.elect(false);
+      this.election.start(false);
     }
-  }
-
-  get connectTimeout(): number {
-    return this.options.connectTimeout;
   }
 
   get logger() {
@@ -113,9 +102,7 @@ export class Agent implements LeaderContext, LinkHandler {
 
   async leave(channel: LocalChannel, member: ChannelMember): Promise<void> {
     if (!channel.members.delete(member)) return;
-    for (const sub of [...channel.subscriptions.values()]) {
-      if (sub.member === member) this.dropSubscription(channel, sub);
-    }
+    this.subscriptions.dropMember(channel, member);
     if (channel.members.size > 0) return;
     this.channels.delete(channel.name);
     channel.fail(new ClientClosedError(channel.name), true);
@@ -123,7 +110,7 @@ export class Agent implements LeaderContext, LinkHandler {
     if (this.channels.size === 0) {
       await this.shutdown();
     } else {
-      await this.disposeHostIfUnused(channel.name);
+      await this.pool.disposeIfUnused(channel.name);
     }
   }
 
@@ -131,14 +118,13 @@ export class Agent implements LeaderContext, LinkHandler {
     switch (this.state) {
       case 'leader':
         this.startHost(channel);
-        for (const wake of this.hostWaiters.get(channel.name) ?? []) wake();
+        this.pool.channelJoined(channel.name);
         break;
       case 'follower':
         this.openRemote(channel, this.link!);
         break;
       case 'failed':
-        this.failure = null;
-        void this.elect(true);
+        this.election.start(true);
         break;
       default:
         break; // electing: the election's outcome opens every channel
@@ -164,288 +150,58 @@ export class Agent implements LeaderContext, LinkHandler {
     if (this.failure) return Promise.reject(this.failure);
     const route = channel.route;
     if (route) return this.send(channel, route, method, args, idempotent, oneway);
-    return this.enqueue(channel, (r) => this.send(channel, r, method, args, idempotent, oneway));
+    return this.waitQueue.enqueue(channel, (r) => this.send(channel, r, method, args, idempotent, oneway));
   }
 
   private send(channel: LocalChannel, route: Route, method: string, args: unknown[], idempotent: boolean, oneway: boolean): Promise<unknown> {
-    if (route.kind === 'local') return this.runLocal(() => route.host.invoke(method, args));
-    // The connection object first: building it (once per method) encodes, which would overwrite
-    // the arguments' bytes, encoded in place and valid only until they are sent.
-    const connection = channel.connection(oneway ? Op.ONEWAY : Op.INVOKE, method);
-    let payload;
-    try {
-      payload = encodeArgsToSend(args, channel.spec.options.transcode);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    if (oneway) {
-      if (route.link.post(connection, payload.flags, payload.body)) return Promise.resolve(undefined);
-      return this.invoke(channel, method, args, idempotent, oneway); // the link just closed: wait for the next leader
-    }
-    const call = new RemoteCall(this, channel, method, args, idempotent);
-    route.link.start(connection, payload.flags, payload.body, call);
-    return call.promise;
-  }
-
-  result(frame: Frame, transcode: ResolvedOptions['transcode']): unknown {
-    if (isErrorResponse(frame)) throw errorFromWire(decodeValue(frame.application));
-    return decodePayload(frame, transcode);
-  }
-
-  /**
-   * Calls made inside the leader process run from setImmediate, not from a microtask: a tight
-   * `await client.get()` loop in the leader must leave room for followers' socket I/O.
-   */
-  private runLocal<T>(task: () => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.localCalls.push(() => task().then(resolve, reject));
-      if (!this.localScheduled) {
-        this.localScheduled = true;
-        setImmediate(() => this.drainLocal());
-      }
-    });
-  }
-
-  private drainLocal(): void {
-    this.localScheduled = false;
-    const calls = this.localCalls;
-    this.localCalls = [];
-    for (const call of calls) call();
-  }
-
-  private enqueue(channel: LocalChannel, run: (route: Route) => Promise<unknown>): Promise<unknown> {
-    let waiting = 0;
-    for (const c of this.channels.values()) waiting += c.queue.length;
-    if (waiting >= this.options.maxQueuedCalls) {
-      return Promise.reject(new NoLeaderError(`no leader yet and ${waiting} calls already wait for one (maxQueuedCalls)`));
-    }
-    return new Promise((resolve, reject) => {
-      channel.queue.push({
-        deadline: Date.now() + channel.spec.options.maxWaitTime,
-        run: (route) => run(route).then(resolve, reject),
-        fail: reject,
-      });
-      this.armExpiry();
-    });
-  }
-
-  private armExpiry(): void {
-    if (this.expiryTimer) return;
-    const period = Math.min(1000, Math.max(10, Math.floor(this.options.maxWaitTime / 10)));
-    this.expiryTimer = setInterval(() => {
-      const now = Date.now();
-      let waiting = 0;
-      for (const channel of this.channels.values()) {
-        channel.expire(now, () => new NoLeaderError(`no leader for "${channel.name}" on 127.0.0.1:${this.options.port} within maxWaitTime (${channel.spec.options.maxWaitTime} ms)`));
-        waiting += channel.queue.length;
-      }
-      if (waiting === 0 && this.expiryTimer) {
-        clearInterval(this.expiryTimer);
-        this.expiryTimer = null;
-      }
-    }, period);
-    this.expiryTimer.unref();
+    if (route.kind === 'local') return runLocal(() => route.host.invoke(method, args));
+    return sendCall(this, channel, route.link, method, args, idempotent, oneway);
   }
 
   // ---- subscriptions and publications ---------------------------------------------------------
 
   subscribe(channel: LocalChannel, member: ChannelMember, reg: unknown, listener: (value: unknown) => void): void {
-    const id = this.nextSubId++;
-    let received = false;
-    const sub: LocalSubscription = {
-      id,
-      key: channel.spec.options.formatKey(reg),
-      reg,
-      member,
-      listener,
-      subscriber: {
-        deliver: (value) => {
-          received = true;
-          try {
-            listener(value);
-          } catch (err) {
-            this.logger.error(`[onelink] a "${channel.name}" subscriber threw:`, err);
-          }
-        },
-      },
-    };
-    channel.subscriptions.set(id, sub);
-    setTimeout(() => {
-      if (!received && channel.subscriptions.has(id)) {
-        this.logger.warn(`[onelink] subscription ${sub.key} of "${channel.name}" received no value within subscribeTimeout (${channel.spec.options.subscribeTimeout} ms)`);
-      }
-    }, channel.spec.options.subscribeTimeout).unref();
-    if (channel.route) this.routeSubscription(channel, channel.route, sub);
+    this.subscriptions.subscribe(channel, member, reg, listener);
   }
 
   unsubscribe(channel: LocalChannel, member: ChannelMember, reg: unknown, listener?: (value: unknown) => void): void {
-    const key = channel.spec.options.formatKey(reg);
-    for (const sub of [...channel.subscriptions.values()]) {
-      if (sub.member !== member || sub.key !== key) continue;
-      if (listener && sub.listener !== listener) continue;
-      this.dropSubscription(channel, sub);
-    }
-  }
-
-  private dropSubscription(channel: LocalChannel, sub: LocalSubscription): void {
-    channel.subscriptions.delete(sub.id);
-    const route = channel.route;
-    if (!route) return;
-    if (route.kind === 'local') route.host.unsubscribe(sub.reg, sub.subscriber);
-    else route.link.post(encodeConnection([Op.UNSUBSCRIBE, channel.name, sub.id]), 0, EMPTY);
-  }
-
-  private routeSubscription(channel: LocalChannel, route: Route, sub: LocalSubscription): void {
-    const failed = (err: unknown) => {
-      if (!(err instanceof LinkLostError)) this.logger.error(`[onelink] subscribe ${sub.key} of "${channel.name}" failed:`, err);
-    };
-    if (route.kind === 'local') {
-      route.host.subscribe(sub.reg, sub.subscriber).catch(failed);
-      return;
-    }
-    let payload;
-    try {
-      payload = encodePayload(sub.reg, channel.spec.options.transcode);
-    } catch (err) {
-      failed(err); // a reg that cannot be encoded must not stop the other replays of this channel
-      return;
-    }
-    route.link
-      .request(encodeConnection([Op.SUBSCRIBE, channel.name, sub.id]), payload.flags, payload.body, 'subscribe', channel.spec.options.responseTimeout)
-      .then((frame) => this.result(frame, channel.spec.options.transcode))
-      .catch(failed);
+    this.subscriptions.unsubscribe(channel, member, reg, listener);
   }
 
   publish(channel: LocalChannel, reg: unknown): Promise<void> {
-    channel.publications.set(channel.spec.options.formatKey(reg), reg);
+    this.subscriptions.remember(channel, reg);
     if (channel.error && !this.retryStart(channel)) return Promise.reject(channel.error);
-    if (channel.route) return this.routePublication(channel, channel.route, reg);
-    return this.enqueue(channel, (route) => this.routePublication(channel, route, reg)) as Promise<void>;
-  }
-
-  private routePublication(channel: LocalChannel, route: Route, reg: unknown): Promise<void> {
-    if (route.kind === 'local') return route.host.publish(reg);
-    let payload;
-    try {
-      payload = encodePayload(reg, channel.spec.options.transcode);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return route.link
-      .request(encodeConnection([Op.PUBLISH, channel.name]), payload.flags, payload.body, 'publish', channel.spec.options.responseTimeout)
-      .then(
-        (frame) => {
-          this.result(frame, channel.spec.options.transcode);
-        },
-        (err) => {
-          throw err instanceof LinkLostError ? new LeaderLostError('publish', { cause: err.cause }) : err;
-        },
-      );
-  }
-
-  /** After a new leader is found: the subscriptions and publications of this process, again. */
-  private replay(channel: LocalChannel, route: Route): void {
-    for (const sub of channel.subscriptions.values()) this.routeSubscription(channel, route, sub);
-    for (const reg of channel.publications.values()) {
-      this.routePublication(channel, route, reg).catch((err) => {
-        if (!(err instanceof LeaderLostError)) this.logger.error(`[onelink] publish replay on "${channel.name}" failed:`, err);
-      });
-    }
+    if (channel.route) return this.subscriptions.publish(channel, channel.route, reg);
+    return this.waitQueue.enqueue(channel, (route) => this.subscriptions.publish(channel, route, reg));
   }
 
   // ---- election -------------------------------------------------------------------------------
 
-  private async elect(afterLoss: boolean): Promise<void> {
+  electing(): void {
     this.state = 'electing';
-    const { port, maxWaitTime } = this.options;
-    try {
-      await pRetry(
-        async () => {
-          // A dying leader's listening socket can make listen() fail and then refuse or reset the
-          // connection a moment later: a few immediate rounds cross that window without a backoff.
-          for (let round = 1; ; round++) {
-            try {
-              await this.contend(afterLoss);
-              return;
-            } catch (err) {
-              if (round >= RACE_ROUNDS || !isRefusal(err)) throw err;
-            }
-          }
-        },
-        // Right after a kill the dead leader's listening socket may outlive its connections for a few
-        // ms: retry every ms or so at first, then back off gently (1 ms × 1.3ⁿ, at most 500 ms).
-        { retries: Number.POSITIVE_INFINITY, factor: 1.3, minTimeout: 1, maxTimeout: 500, randomize: false, maxRetryTime: maxWaitTime },
-      );
-    } catch (err) {
-      if (this.isClosed) return;
-      // After a loss, silence on the port is a hung leader (it may recover), not a foreign program.
-      const foreign = err instanceof HandshakeError && !(afterLoss && err instanceof SilentPeerError);
-      const error = foreign || err instanceof NotLeaderError || err instanceof ClientClosedError
-        ? err
-        : new NoLeaderError(`no leader could be elected or reached on 127.0.0.1:${port} within maxWaitTime (${maxWaitTime} ms): ${(err as Error).message}`, { cause: err });
-      this.failElection(error as Error);
-    }
+    this.failure = null;
   }
 
-  /** One round of the election: take the port, or connect to whoever holds it. */
-  private async contend(afterLoss: boolean): Promise<void> {
-    const { port, isLeader } = this.options;
-    if (this.isClosed) throw new AbortError(new ClientClosedError(this.key));
-    if (isLeader !== false) {
-      const server = await listenExclusive(port);
-      if (this.isClosed) {
-        server?.close();
-        throw new AbortError(new ClientClosedError(this.key));
-      }
-      if (server) {
-        this.becomeLeader(server);
-        return;
-      }
-      if (isLeader === true) throw new AbortError(new NotLeaderError(port));
-    }
-    let link: LeaderLink;
-    try {
-      link = await LeaderLink.connect(port, this.transportOptions, this, (early) => {
-        for (const channel of this.channels.values()) this.openRemote(channel, early);
-      });
-    } catch (err) {
-      // Bytes that are not onelink, or silence on first contact: the port belongs to another program.
-      if (err instanceof HandshakeError && (!afterLoss || !(err instanceof SilentPeerError))) throw new AbortError(err);
-      throw err;
-    }
-    if (this.isClosed) {
-      link.destroy();
-      throw new AbortError(new ClientClosedError(this.key));
-    }
-    this.becomeFollower(link);
-  }
-
-  private failElection(error: Error): void {
+  failed(error: Error): void {
     this.state = 'failed';
     this.failure = error;
-    this.logger.error(`[onelink] ${error.message}`);
     for (const channel of this.channels.values()) channel.fail(error, false);
-    if (error instanceof NoLeaderError) {
-      // A leader may appear later (a hung one recovering, a process starting): keep looking, slowly.
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = null;
-        if (this.state !== 'failed') return;
-        this.failure = null;
-        void this.elect(true);
-      }, Math.min(this.options.maxWaitTime, 5000));
-      this.retryTimer.unref();
-    }
   }
 
-  private becomeLeader(server: net.Server): void {
+  connecting(link: LeaderLink): void {
+    for (const channel of this.channels.values()) this.openRemote(channel, link);
+  }
+
+  won(server: Listener): void {
     this.state = 'leader';
-    this.leader = new Leader(server, this);
-    this.logger.info?.(`[onelink] process ${process.pid} leads 127.0.0.1:${this.options.port}`);
+    const { transportOptions: transport, logger } = this;
+    this.leader = new LeaderServer(server, this.pool, { transport, connectTimeout: this.options.connectTimeout, logger });
+    this.logger.info?.(`[onelink] process ${process.pid} leads ${describeEndpoint(this.endpoint)}`);
     for (const channel of this.channels.values()) this.startHost(channel);
   }
 
-  private becomeFollower(link: LeaderLink): void {
-    this.logger.debug?.(`[onelink] process ${process.pid} follows leader ${link.leaderPid} on 127.0.0.1:${this.options.port}`);
+  following(link: LeaderLink): void {
+    this.logger.debug?.(`[onelink] process ${process.pid} follows leader ${link.leaderPid} on ${describeEndpoint(this.endpoint)}`);
     this.state = 'follower';
     this.link = link;
     // Channels created while the handshake was under way have not been opened on this link yet.
@@ -459,27 +215,18 @@ export class Agent implements LeaderContext, LinkHandler {
     this.link = null;
     for (const channel of this.channels.values()) channel.route = null;
     if (this.isClosed) return;
-    this.logger.warn(`[onelink] lost the leader of 127.0.0.1:${this.options.port}${error ? ` (${error.message})` : ''}; electing a new one`);
-    void this.elect(true);
+    this.logger.warn(`[onelink] lost the leader of ${describeEndpoint(this.endpoint)}${error ? ` (${error.message})` : ''}; electing a new one`);
+    this.election.start(true);
   }
 
   onPush(name: string, subId: number, frame: Frame): void {
     const channel = this.channels.get(name);
-    const sub = channel?.subscriptions.get(subId);
-    if (!channel || !sub) return;
-    let value: unknown;
-    try {
-      value = decodePayload(frame, channel.spec.options.transcode);
-    } catch (err) {
-      this.logger.error(`[onelink] undecodable value for "${name}":`, err);
-      return;
-    }
-    sub.subscriber.deliver(value, 0);
+    if (channel) this.subscriptions.deliver(channel, subId, frame);
   }
 
   onHandover(name: string, frame: Frame): void {
     try {
-      this.handoverState.set(name, decodeValue(frame.application));
+      this.pool.rememberHandover(name, decodeValue(frame.application));
     } catch (err) {
       this.logger.warn(`[onelink] undecodable handover state for "${name}":`, err);
     }
@@ -491,20 +238,20 @@ export class Agent implements LeaderContext, LinkHandler {
     const { maxWaitTime, responseTimeout } = channel.spec.options;
     link.request(request, 0, EMPTY, 'open', maxWaitTime + responseTimeout).then(
       (frame) => {
-        // The answer may come before becomeFollower() adopted the link: it is opened right behind the handshake.
+        // The answer may come before following() adopted the link: it is opened right behind the handshake.
         if (link.closed || this.channels.get(channel.name) !== channel) return;
         if (isErrorResponse(frame)) {
           channel.fail(errorFromWire(decodeValue(frame.application)), true);
           return;
         }
-        this.handoverState.delete(channel.name);
+        this.pool.forgetHandover(channel.name);
         const route: Route = { kind: 'remote', link };
-        this.replay(channel, route);
+        this.subscriptions.replay(channel, route);
         this.logger.debug?.(`[onelink] channel "${channel.name}" open on leader ${link.leaderPid}`);
         channel.open(route);
       },
       (err) => {
-        if (err instanceof LinkLostError) return; // the next election opens it again
+        if (isLeaderLoss(err)) return; // the next election opens it again
         // No answer in time (the leader's DataClient is slow to start): the next use sends the OPEN again.
         channel.fail(err, true);
       },
@@ -514,121 +261,19 @@ export class Agent implements LeaderContext, LinkHandler {
   // ---- the DataClients this process holds as leader ---------------------------------------------
 
   private startHost(channel: LocalChannel): void {
-    const entry = this.hostEntry(channel.name, channel.spec);
-    entry.host.ready.then(
+    const host = this.pool.hostFor(channel);
+    host.ready.then(
       () => {
         if (this.channels.get(channel.name) !== channel || !this.isLeader) return;
-        const route: Route = { kind: 'local', host: entry.host };
-        this.replay(channel, route);
+        const route: Route = { kind: 'local', host };
+        this.subscriptions.replay(channel, route);
         channel.open(route);
       },
       (err) => {
         channel.fail(err, true);
-        this.dropFailedHost(channel.name, entry);
+        this.pool.dropFailed(host);
       },
     );
-  }
-
-  /**
-   * A DataClient whose start failed (its upstream was down, say) is not kept: the clients that
-   * saw the failure keep the error, and a client created later, in any process, tries again.
-   */
-  private dropFailedHost(name: string, entry: HostEntry): void {
-    if (this.hosts.get(name) !== entry) return;
-    this.hosts.delete(name);
-    void closeHost(entry.host, this.logger);
-  }
-
-  private hostEntry(name: string, spec: ChannelSpec): HostEntry {
-    let entry = this.hosts.get(name);
-    if (!entry) {
-      const host = new DataClientHost(spec, this.handoverState.get(name));
-      this.handoverState.delete(name);
-      this.reEmitEvents(name, host);
-      entry = { host, remoteUsers: 0 };
-      this.hosts.set(name, entry);
-    }
-    return entry;
-  }
-
-  /** Events the DataClient emits are emitted again by every client of its name in this process. */
-  private reEmitEvents(name: string, host: DataClientHost): void {
-    const client = host.client;
-    if (!client || typeof client.emit !== 'function') return;
-    const emit = client.emit;
-    const channels = this.channels;
-    const logger = this.logger;
-    client.emit = function (this: any, event: string | symbol, ...args: unknown[]): boolean {
-      let handled = false;
-      const members = channels.get(name)?.members;
-      if (members && event !== 'ready') {
-        for (const member of members) {
-          member.emitFromDataClient(event, args);
-          handled = true;
-        }
-      }
-      // An 'error' with no listener would throw inside the DataClient and crash the leader.
-      if (event === 'error' && typeof this.listenerCount === 'function' && this.listenerCount('error') === 0) {
-        if (!handled) logger.error(`[onelink] "${name}" emitted an error:`, args[0]);
-        return handled;
-      }
-      return emit.call(this, event, ...args);
-    };
-  }
-
-  async openHost(name: string): Promise<DataClientHost> {
-    let channel = this.channels.get(name);
-    const existing = this.hosts.get(name);
-    if (!channel && !existing) {
-      await this.waitForChannel(name);
-      channel = this.channels.get(name);
-    }
-    const entry = existing ?? this.hostEntry(name, channel!.spec);
-    try {
-      await entry.host.ready;
-    } catch (err) {
-      this.dropFailedHost(name, entry);
-      throw err;
-    }
-    entry.remoteUsers++;
-    return entry.host;
-  }
-
-  private waitForChannel(name: string): Promise<void> {
-    const waitMs = this.options.maxWaitTime;
-    return new Promise((resolve, reject) => {
-      const waiters = this.hostWaiters.get(name) ?? new Set();
-      this.hostWaiters.set(name, waiters);
-      const forget = () => {
-        waiters.delete(wake);
-        if (waiters.size === 0 && this.hostWaiters.get(name) === waiters) this.hostWaiters.delete(name);
-      };
-      const wake = () => {
-        clearTimeout(timer);
-        forget();
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        forget();
-        reject(new ChannelUnavailableError(name, waitMs));
-      }, waitMs);
-      timer.unref();
-      waiters.add(wake);
-    });
-  }
-
-  releaseHost(name: string): void {
-    const entry = this.hosts.get(name);
-    if (!entry) return;
-    entry.remoteUsers = Math.max(0, entry.remoteUsers - 1);
-    void this.disposeHostIfUnused(name);
-  }
-
-  private async disposeHostIfUnused(name: string): Promise<void> {
-    const entry = this.hosts.get(name);
-    if (!entry || entry.remoteUsers > 0 || this.channels.has(name)) return;
-    this.hosts.delete(name);
-    await closeHost(entry.host, this.logger);
   }
 
   // ---- closing --------------------------------------------------------------------------------
@@ -638,98 +283,17 @@ export class Agent implements LeaderContext, LinkHandler {
     this.closing ??= (async () => {
       this.state = 'closed';
       agents.delete(this.key);
-      if (this.expiryTimer) clearInterval(this.expiryTimer);
-      if (this.retryTimer) clearTimeout(this.retryTimer);
+      this.waitQueue.stop();
+      this.election.stop();
       this.link?.close();
       this.link = null;
-      const hosts = [...this.hosts.values()].map((e) => e.host);
-      this.hosts.clear();
+      const hosts = this.pool.takeAll();
       if (this.leader) {
-        const handover = new Map<string, unknown>();
-        for (const host of hosts) {
-          try {
-            const state = host.exportState();
-            if (state !== undefined) handover.set(host.spec.options.name, state);
-          } catch (err) {
-            this.logger.warn(`[onelink] exportState of "${host.spec.options.name}" failed; the next leader starts without it:`, err);
-          }
-        }
-        await this.leader.close(handover, this.options.responseTimeout);
+        await this.leader.close(exportHandover(hosts, this.logger), this.options.responseTimeout);
         this.leader = null;
       }
       await Promise.all(hosts.map((host) => closeHost(host, this.logger)));
     })();
     return this.closing;
   }
-}
-
-/** One remote call: it settles the caller's promise itself, without a promise chain per call. */
-class RemoteCall extends PendingRequest {
-  readonly promise: Promise<unknown>;
-  private resolve!: (value: unknown) => void;
-  private reject!: (error: unknown) => void;
-
-  constructor(
-    private readonly agent: Agent,
-    private readonly channel: LocalChannel,
-    method: string,
-    private readonly args: unknown[],
-    private readonly idempotent: boolean,
-  ) {
-    super(method, channel.spec.options.responseTimeout);
-    // The executor captures only the call: a remote call allocates as little as it can.
-    this.promise = new Promise((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-  }
-
-  onResponse(frame: Frame): void {
-    try {
-      this.resolve(this.agent.result(frame, this.channel.spec.options.transcode));
-    } catch (err) {
-      this.reject(err);
-    }
-  }
-
-  onFailure(error: Error): void {
-    if (!(error instanceof LinkLostError)) {
-      this.reject(error);
-    } else if (this.idempotent) {
-      // From a microtask: the link reports its pending calls lost before the agent drops its route.
-      queueMicrotask(() => this.resolve(this.agent.invoke(this.channel, this.method, this.args, true, false)));
-    } else {
-      this.reject(new LeaderLostError(this.method, { cause: error.cause }));
-    }
-  }
-}
-
-async function closeHost(host: DataClientHost, logger: ResolvedOptions['logger']): Promise<void> {
-  try {
-    await host.close();
-  } catch (err) {
-    logger.warn(`[onelink] closing DataClient "${host.spec.options.name}" failed:`, err);
-  }
-}
-
-/** Nothing listens on the port any more, or what listened is closing: worth trying to take it at once. */
-function isRefusal(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  return code === 'ECONNREFUSED' || code === 'ECONNRESET';
-}
-
-/** Resolves with the server if this process won the port, null if another process holds it. */
-function listenExclusive(port: number): Promise<net.Server | null> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') resolve(null);
-      else reject(new AbortError(err));
-    });
-    // exclusive: node:cluster workers would otherwise share the master's handle and all "win".
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => {
-      server.removeAllListeners('error');
-      resolve(server);
-    });
-  });
 }

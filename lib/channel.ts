@@ -1,7 +1,7 @@
 // One client name as this process sees it: its clients, where calls go now, what waits for a leader,
 // and what must be replayed on the next leader (subscriptions, publications).
-import type { LeaderLink } from './follower.js';
-import type { DataClientHost, Subscriber } from './host.js';
+import type { LeaderLink } from './follower/link.js';
+import type { DataClientHost, Subscriber } from './leader/host.js';
 import { encodeConnection, Op } from './messages.js';
 import type { ChannelSpec } from './spec.js';
 
@@ -91,16 +91,5 @@ export class LocalChannel {
     const queue = this.queue;
     this.queue = [];
     for (const call of queue) call.fail(error);
-  }
-
-  /** Fails the calls that have waited past their deadline. */
-  expire(now: number, error: () => Error): void {
-    if (this.queue.length === 0 || this.queue[0].deadline > now) return;
-    const keep: QueuedCall[] = [];
-    for (const call of this.queue) {
-      if (call.deadline > now) keep.push(call);
-      else call.fail(error());
-    }
-    this.queue = keep;
   }
 }

@@ -1,65 +1,34 @@
-// The leader's side of the port: accepts followers, proves the handshake, serves their frames.
-// One follower's bad bytes close that follower's socket and nothing else.
-import type net from 'node:net';
-import { encodeHello, encodeValue, FrameKind, parseHello, type Frame, type Transcode } from '../protocol/index.js';
-import { OptionsMismatchError } from './errors.js';
+// One follower's connection on the leader's side: its handshake, then the operations it sends
+// (open, invoke, subscribe, publish, close...) served by the DataClients of the pool.
+// A follower's bad bytes close that follower's connection and nothing else.
+import { encodeHello, encodeValue, FrameKind, parseHello, type Frame, type Transcode } from '../../protocol/index.js';
+import { OptionsMismatchError } from '../errors.js';
+import { decodeConnection, encodeConnection, EMPTY, ERROR_RESPONSE, errorToWire, OK_RESPONSE, Op, type ChannelAgreement } from '../messages.js';
+import type { Logger } from '../options.js';
+import { decodeArgs, decodePayload, encodePayload, encodePayloadToSend, type Payload } from '../payload.js';
+import { agreementOf, disagreement } from '../spec.js';
+import type { Connection } from '../transport/connection.js';
+import { FramedTransport, type TransportOptions } from '../transport/framed.js';
 import type { DataClientHost, Subscriber } from './host.js';
-import { decodeConnection, encodeConnection, EMPTY, ERROR_RESPONSE, errorToWire, OK_RESPONSE, Op, type ChannelAgreement } from './messages.js';
-import type { Logger } from './options.js';
-import { decodeArgs, decodePayload, encodePayload, encodePayloadToSend, type Payload } from './payload.js';
-import { agreementOf, disagreement } from './spec.js';
-import { Transport, type TransportOptions } from './transport.js';
+import type { DataClientPool } from './pool.js';
 
-/** What the leader needs from the process it runs in. */
-export interface LeaderContext {
-  /** The ready host of a channel; waits for this process to create a client of that name, up to maxWaitTime. */
-  openHost(name: string): Promise<DataClientHost>;
-  /** A follower stopped using a channel (closed it, or its socket closed). */
-  releaseHost(name: string): void;
-  readonly transportOptions: TransportOptions;
-  readonly connectTimeout: number;
-  readonly logger: Logger;
+export interface LeaderOptions {
+  transport: TransportOptions;
+  /** A connection that sends no handshake within this time is dropped. */
+  connectTimeout: number;
+  logger: Logger;
 }
 
-export class Leader {
-  private readonly peers = new Set<Peer>();
-  private closing = false;
-
-  constructor(private readonly server: net.Server, readonly context: LeaderContext) {
-    server.on('connection', (socket) => {
-      if (this.closing) {
-        socket.destroy();
-        return;
-      }
-      const peer = new Peer(this, socket);
-      this.peers.add(peer);
-    });
-    server.on('error', (err) => context.logger.error('[onelink] leader server error:', err));
-  }
-
-  forget(peer: Peer): void {
-    this.peers.delete(peer);
-  }
-
-  /**
-   * Answers the calls in flight (for at most drainMs), hands each channel's exported state to every
-   * follower, then closes: the followers elect the next leader.
-   */
-  async close(handover: Map<string, unknown>, drainMs: number): Promise<void> {
-    this.closing = true;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    const peers = [...this.peers];
-    await Promise.all(peers.map((peer) => peer.drain(drainMs)));
-    for (const peer of peers) {
-      for (const [name, state] of handover) peer.handover(name, state);
-      peer.end();
-    }
-    await closed;
-  }
+/** What a follower's connection needs from the server that accepted it. */
+export interface ConnectionOwner {
+  readonly pool: DataClientPool;
+  readonly options: LeaderOptions;
+  /** The connection closed. */
+  forget(connection: FollowerConnection): void;
 }
 
-class Peer {
-  private readonly transport: Transport;
+export class FollowerConnection {
+  private readonly transport: FramedTransport;
   private handshaken = false;
   private readonly handshakeTimer: NodeJS.Timeout;
   /** Channels this follower opened. */
@@ -71,17 +40,22 @@ class Peer {
   private inflight = 0;
   private drained: (() => void) | null = null;
 
-  constructor(private readonly leader: Leader, socket: net.Socket) {
-    const { context } = leader;
-    this.transport = new Transport(socket, {
+  private readonly pool: DataClientPool;
+  private readonly logger: Logger;
+
+  constructor(private readonly owner: ConnectionOwner, connection: Connection) {
+    const { options } = owner;
+    this.pool = owner.pool;
+    this.logger = options.logger;
+    this.transport = new FramedTransport(connection, {
       onFrame: (frame) => this.receive(frame),
       onClose: (error) => this.closed(error),
-    }, context.transportOptions);
+    }, options.transport);
     // A connection that never completes the handshake (a half header left open, a port scanner) is dropped.
     this.handshakeTimer = setTimeout(() => {
-      context.logger.warn(`[onelink] ${this.transport.remote} sent no handshake within ${context.connectTimeout} ms; closing it`);
+      this.logger.warn(`[onelink] ${this.transport.remote} sent no handshake within ${options.connectTimeout} ms; closing it`);
       this.transport.destroy();
-    }, context.connectTimeout);
+    }, options.connectTimeout);
     this.handshakeTimer.unref();
   }
 
@@ -110,7 +84,7 @@ class Peer {
     try {
       this.transport.send(FrameKind.REQUEST, 0, 0, 0, encodeConnection([Op.HANDOVER, name]), encodeValue(state));
     } catch (err) {
-      this.leader.context.logger.warn(`[onelink] state of "${name}" could not be encoded for the next leader:`, err);
+      this.logger.warn(`[onelink] state of "${name}" could not be encoded for the next leader:`, err);
     }
   }
 
@@ -138,7 +112,7 @@ class Peer {
     try {
       parseHello(frame);
     } catch (err) {
-      this.leader.context.logger.warn(`[onelink] rejected a connection from ${this.transport.remote}: ${(err as Error).message}`);
+      this.logger.warn(`[onelink] rejected a connection from ${this.transport.remote}: ${(err as Error).message}`);
       this.transport.destroy();
       return;
     }
@@ -158,7 +132,7 @@ class Peer {
         const transcode = host.spec.options.transcode;
         const result = host.invoke(message[2] as string, decodeArgs(frame, transcode));
         if (op === Op.INVOKE) this.reply(frame.id, result, transcode);
-        else result.catch((err) => this.leader.context.logger.warn(`[onelink] oneway ${name}.${String(message[2])} failed:`, err));
+        else result.catch((err) => this.logger.warn(`[onelink] oneway ${name}.${String(message[2])} failed:`, err));
         return;
       }
       case Op.OPEN:
@@ -207,7 +181,7 @@ class Peer {
     let cancelled = false;
     let host: DataClientHost;
     try {
-      host = await this.leader.context.openHost(name);
+      host = await this.pool.open(name);
     } finally {
       // A CLOSE that arrived while OPENs of this name waited cancels one of them (closed <= pending).
       opening.pending--;
@@ -219,15 +193,15 @@ class Peer {
     }
     // The follower went away, or closed the channel, while its OPEN waited: nobody would release this reference later.
     if (this.transport.isClosed || cancelled) {
-      this.leader.context.releaseHost(name);
+      this.pool.release(name);
       return;
     }
     const problem = disagreement(agreementOf(host.spec), agreement);
     if (problem) {
-      this.leader.context.releaseHost(name);
+      this.pool.release(name);
       throw new OptionsMismatchError(`client "${name}" was created with options that differ from the leader's: ${problem}`);
     }
-    if (this.channels.has(name)) this.leader.context.releaseHost(name);
+    if (this.channels.has(name)) this.pool.release(name);
     this.channels.set(name, host);
   }
 
@@ -253,7 +227,7 @@ class Peer {
       this.subscriptions.delete(subId);
       host.unsubscribe(sub.reg, sub.subscriber);
     }
-    this.leader.context.releaseHost(name);
+    this.pool.release(name);
   }
 
   private reply(id: number, result: Promise<unknown>, transcode: Transcode | undefined): void {
@@ -289,7 +263,7 @@ class Peer {
   /** An error reply; for a frame that expects none (id 0), a log line. */
   private fail(id: number, err: unknown): void {
     if (id === 0) {
-      this.leader.context.logger.warn(`[onelink] request from ${this.transport.remote} failed:`, err);
+      this.logger.warn(`[onelink] request from ${this.transport.remote} failed:`, err);
       return;
     }
     if (this.transport.isClosed) return;
@@ -298,9 +272,9 @@ class Peer {
 
   private closed(error: Error | undefined): void {
     clearTimeout(this.handshakeTimer);
-    if (error && this.handshaken) this.leader.context.logger.warn(`[onelink] follower ${this.transport.remote} dropped: ${error.message}`);
+    if (error && this.handshaken) this.logger.warn(`[onelink] follower ${this.transport.remote} dropped: ${error.message}`);
     for (const name of [...this.channels.keys()]) this.release(name);
-    this.leader.forget(this);
+    this.owner.forget(this);
   }
 }
 

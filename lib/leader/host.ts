@@ -1,7 +1,7 @@
 // The DataClient as the leader holds it: one per channel name, shared by every process.
 // Runs delegated methods, subscribes upstream once per key and fans values out to subscribers.
-import { MethodNotDelegatedError } from './errors.js';
-import { isAsync, type ChannelSpec } from './spec.js';
+import { MethodNotDelegatedError } from '../errors.js';
+import { isAsync, type ChannelSpec } from '../spec.js';
 
 /** A subscriber anywhere: a listener in this process or a follower's subscription. */
 export interface Subscriber {

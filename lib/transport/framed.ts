@@ -1,10 +1,12 @@
-// A framed socket: bytes ↔ frames over one net.Socket, with writes coalesced per tick and heartbeats.
-// Session logic (what a frame means) lives in leader.ts / follower.ts.
-import type net from 'node:net';
-import { COPY_LIMIT, EMPTY, FrameDecoder, FrameKind, HEADER_SIZE, isPing, isPong, PING, writeHeader, type Frame, type ProtocolError } from '../protocol/index.js';
-import { PeerSilentError } from './errors.js';
+// Frames over one byte connection: the decoder, writes coalesced per tick, heartbeats.
+// What a frame means is the business of lib/leader/ and lib/follower/.
+import { COPY_LIMIT, EMPTY, FrameDecoder, FrameKind, HEADER_SIZE, isPing, isPong, PING, writeHeader, type Frame, type ProtocolError } from '../../protocol/index.js';
+import { PeerSilentError } from '../errors.js';
+import type { Connection, ConnectionHandler } from './connection.js';
 
 export interface TransportHandler {
+  /** An outgoing connection is established. */
+  onConnect?(): void;
   onFrame(frame: Frame): void;
   onClose(error: Error | undefined): void;
 }
@@ -16,10 +18,10 @@ export interface TransportOptions {
   isCheckHeartbeat: boolean;
 }
 
-/** Initial size of the per-socket buffer in which a tick's small frames are laid out. */
+/** Initial size of the per-connection buffer in which a tick's small frames are laid out. */
 const SCRATCH_SIZE = 64 * 1024;
 
-export class Transport {
+export class FramedTransport implements ConnectionHandler {
   private readonly decoder: FrameDecoder;
   private scratch = Buffer.allocUnsafe(SCRATCH_SIZE);
   private used = 0;
@@ -32,11 +34,11 @@ export class Transport {
   private pingId = 0;
 
   constructor(
-    readonly socket: net.Socket,
-    private handler: TransportHandler,
+    private readonly connection: Connection,
+    private readonly handler: TransportHandler,
     private readonly options: TransportOptions,
   ) {
-    socket.setNoDelay(true);
+    connection.setHandler(this);
     this.decoder = new FrameDecoder(
       {
         onFrame: (frame) => this.receive(frame),
@@ -44,18 +46,27 @@ export class Transport {
       },
       { maxFrameSize: options.maxFrameSize },
     );
-    socket.on('data', (chunk: Buffer) => {
-      this.heard = true;
-      this.decoder.push(chunk);
-    });
-    socket.on('error', (err) => {
-      this.closeError ??= err;
-    });
-    socket.on('close', () => this.finish());
   }
 
-  setHandler(handler: TransportHandler): void {
-    this.handler = handler;
+  /** An outgoing connection is up: the session sends its handshake. */
+  onConnect(): void {
+    this.handler.onConnect?.();
+  }
+
+  onData(chunk: Buffer): void {
+    this.heard = true;
+    this.decoder.push(chunk);
+  }
+
+  onError(error: Error): void {
+    this.closeError ??= error;
+  }
+
+  onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.handler.onClose(this.closeError);
   }
 
   get isClosed(): boolean {
@@ -63,7 +74,7 @@ export class Transport {
   }
 
   get remote(): string {
-    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+    return this.connection.remote;
   }
 
   /** Pings the peer every heartbeatInterval; a peer silent for heartbeatMaxMisses periods is dropped. */
@@ -109,8 +120,8 @@ export class Transport {
       const head = Buffer.allocUnsafe(headLength);
       writeHeader(head, 0, kind, flags, id, timeout, connection.length, application.length);
       connection.copy(head, HEADER_SIZE);
-      this.socket.write(head);
-      this.socket.write(application);
+      this.connection.write(head);
+      this.connection.write(application);
       return true;
     }
     const at = this.reserve(headLength + application.length);
@@ -144,37 +155,30 @@ export class Transport {
 
   /**
    * Writes what the scratch buffer holds, without copying it. Usually the kernel takes the bytes
-   * at once (nothing is left queued on the socket) and the buffer serves the next tick; otherwise
-   * the socket keeps it until written, and the next frames go to a new one.
+   * at once (nothing is left queued on the connection) and the buffer serves the next tick; otherwise
+   * the connection keeps it until written, and the next frames go to a new one.
    */
   flush(): void {
     this.flushScheduled = false;
     if (this.used === 0 || this.closed) return;
-    this.socket.write(this.scratch.subarray(0, this.used));
+    this.connection.write(this.scratch.subarray(0, this.used));
     this.used = 0;
-    if (this.socket.writableLength > 0) this.scratch = Buffer.allocUnsafe(this.scratch.length);
+    if (this.connection.writableLength > 0) this.scratch = Buffer.allocUnsafe(this.scratch.length);
   }
 
   /** Flushes what is queued, then closes. */
   end(): void {
     if (this.closed) return;
     this.flush();
-    this.socket.end();
+    this.connection.end();
   }
 
   destroy(error?: Error): void {
     if (error) this.closeError ??= error;
-    this.socket.destroy();
-  }
-
-  private finish(): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    this.handler.onClose(this.closeError);
+    this.connection.destroy();
   }
 }
 
-function flushTransport(transport: Transport): void {
+function flushTransport(transport: FramedTransport): void {
   transport.flush();
 }

@@ -1,24 +1,11 @@
 // A follower's link to the leader: handshake, requests with ids and deadlines, pushes from the leader.
-import net from 'node:net';
-import { encodeHello, FrameKind, parseHello, ProtocolError, type Frame } from '../protocol/index.js';
-import { HandshakeError, ResponseTimeoutError } from './errors.js';
-import { decodeConnection, ERROR_RESPONSE, Op } from './messages.js';
-import { Transport, type TransportOptions } from './transport.js';
-
-/** Internal: the socket to the leader closed while a request was in flight. */
-export class LinkLostError extends Error {
-  constructor(cause: Error | undefined) {
-    super('connection to the leader was lost', { cause });
-  }
-}
-
-/** Internal: something holds the port but answered nothing within connectTimeout (a hung leader, or a silent foreign program). */
-export class SilentPeerError extends HandshakeError {
-  constructor(message: string, port: number) {
-    super(message, port);
-    this.name = 'HandshakeError'; // users see the public class; this one only steers the retry
-  }
-}
+import { encodeHello, FrameKind, parseHello, ProtocolError, type Frame } from '../../protocol/index.js';
+import { DeadlineSweep } from '../deadline-sweep.js';
+import { ResponseTimeoutError } from '../errors.js';
+import { decodeConnection, Op } from '../messages.js';
+import { describeEndpoint, type Endpoint, type Network } from '../transport/connection.js';
+import { FramedTransport, type TransportOptions } from '../transport/framed.js';
+import { ConnectFailedError, LinkLostError, reasonOf } from './link-errors.js';
 
 export interface LinkHandler {
   onPush(name: string, subId: number, frame: Frame): void;
@@ -31,23 +18,29 @@ export interface LinkHandler {
  * LinkLostError or a ResponseTimeoutError. The caller's own object is what waits, so that a call
  * costs no promise and no closures here.
  */
-export abstract class PendingRequest {
+export interface PendingRequest {
+  readonly method: string;
+  readonly timeout: number;
   /** Set by the link when the request is sent. */
-  deadline = 0;
-  constructor(readonly method: string, readonly timeout: number) {}
-  abstract onResponse(frame: Frame): void;
-  abstract onFailure(error: Error): void;
+  deadline: number;
+  onResponse(frame: Frame): void;
+  onFailure(error: Error): void;
 }
 
 /** The pending request behind request(): a promise of the response frame. */
-class FrameRequest extends PendingRequest {
-  constructor(method: string, timeout: number, readonly onResponse: (frame: Frame) => void, readonly onFailure: (error: Error) => void) {
-    super(method, timeout);
-  }
+class FrameRequest implements PendingRequest {
+  deadline = 0;
+  constructor(readonly method: string, readonly timeout: number, readonly onResponse: (frame: Frame) => void, readonly onFailure: (error: Error) => void) {}
 }
 
 export interface LinkOptions extends TransportOptions {
+  /** How long whatever holds the endpoint has to answer the handshake. */
   connectTimeout: number;
+}
+
+export function linkOptionsOf(options: LinkOptions): LinkOptions {
+  const { maxFrameSize, heartbeatInterval, heartbeatMaxMisses, isCheckHeartbeat, connectTimeout } = options;
+  return { maxFrameSize, heartbeatInterval, heartbeatMaxMisses, isCheckHeartbeat, connectTimeout };
 }
 
 interface Handshake {
@@ -59,46 +52,47 @@ interface Handshake {
 export class LeaderLink {
   private nextId = 1;
   private readonly pending = new Map<number, PendingRequest>();
-  private sweepTimer: NodeJS.Timeout | null = null;
-  private sweepPeriod = 0;
+  private readonly sweep = new DeadlineSweep((now) => this.expire(now));
   private handshake: Handshake | null = null;
   private lastConnection: Buffer | null = null;
   private lastMessage: unknown[] = [];
+  private readonly transport: FramedTransport;
   leaderPid = 0;
 
   private constructor(
-    private readonly transport: Transport,
+    network: Network,
+    private readonly endpoint: Endpoint,
+    options: LinkOptions,
     private readonly handler: LinkHandler,
-    private readonly port: number,
+    early: ((link: LeaderLink) => void) | undefined,
   ) {
-    transport.setHandler({
+    this.transport = new FramedTransport(network.connect(endpoint), {
+      onConnect: () => {
+        this.transport.sendEncoded(encodeHello({ pid: process.pid, role: 'follower' }));
+        early?.(this);
+      },
       onFrame: (frame) => this.receive(frame),
       onClose: (error) => this.lost(error),
-    });
+    }, options);
   }
 
   /**
-   * Connects to whatever holds the port and proves it is a onelink leader of our protocol version.
-   * `early` runs as soon as the TCP connection is up: what it sends (the channel opens) travels right
+   * Connects to whatever holds the endpoint and proves it is a onelink leader of our protocol version.
+   * `early` runs as soon as the connection is up: what it sends (the channel opens) travels right
    * behind the handshake instead of a round trip later. Should the handshake fail, those requests
    * fail with LinkLostError.
    */
-  static connect(port: number, options: LinkOptions, handler: LinkHandler, early?: (link: LeaderLink) => void): Promise<LeaderLink> {
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    const link = new LeaderLink(new Transport(socket, { onFrame() {}, onClose() {} }, options), handler, port);
+  static connect(network: Network, endpoint: Endpoint, options: LinkOptions, handler: LinkHandler, early?: (link: LeaderLink) => void): Promise<LeaderLink> {
+    const link = new LeaderLink(network, endpoint, options, handler, early);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        link.failHandshake(new SilentPeerError(
-          `127.0.0.1:${port} accepted a connection but did not answer the onelink handshake within ${options.connectTimeout} ms: ` +
+        link.failHandshake(new ConnectFailedError(
+          'silent',
+          `${describeEndpoint(endpoint)} accepted a connection but did not answer the onelink handshake within ${options.connectTimeout} ms: ` +
             'is another program using this port? Choose another with the `port` option or NODE_CLUSTER_CLIENT_PORT',
-          port,
         ));
       }, options.connectTimeout);
       link.handshake = { resolve: () => resolve(link), reject, timer };
-      socket.once('connect', () => {
-        link.transport.sendEncoded(encodeHello({ pid: process.pid, role: 'follower' }));
-        early?.(link);
-      });
     });
   }
 
@@ -107,7 +101,7 @@ export class LeaderLink {
     try {
       this.leaderPid = parseHello(frame).pid;
     } catch (err) {
-      this.failHandshake(new HandshakeError(`127.0.0.1:${this.port} is not a onelink leader of this version: ${(err as Error).message}`, this.port, { cause: err }));
+      this.failHandshake(new ConnectFailedError('foreign', `${describeEndpoint(this.endpoint)} is not a onelink leader of this version: ${(err as Error).message}`, { cause: err }));
       return;
     }
     this.handshake = null;
@@ -116,7 +110,7 @@ export class LeaderLink {
     handshake.resolve();
   }
 
-  private failHandshake(error: Error): void {
+  private failHandshake(error: ConnectFailedError): void {
     const handshake = this.handshake;
     if (!handshake) return;
     this.handshake = null;
@@ -145,7 +139,7 @@ export class LeaderLink {
     }
     pending.deadline = Date.now() + pending.timeout;
     this.pending.set(id, pending);
-    this.armSweep(pending.timeout);
+    this.sweep.arm(pending.timeout);
   }
 
   /** A request that gets no response (invokeOneway, unSubscribe, close of a channel). */
@@ -183,44 +177,32 @@ export class LeaderLink {
     else if (message[0] === Op.HANDOVER) this.handler.onHandover(message[1] as string, frame);
   }
 
-  // One timer sweeps every deadline rather than a timer per call: calls are many, timeouts rare.
-  // It ticks at a tenth of the shortest timeout in flight, since clients of one link may differ.
-  private armSweep(timeout: number): void {
-    const period = Math.min(1000, Math.max(10, Math.floor(timeout / 10)));
-    if (this.sweepTimer && period >= this.sweepPeriod) return;
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
-    this.sweepPeriod = period;
-    this.sweepTimer = setInterval(() => {
-      const now = Date.now();
-      for (const [id, pending] of this.pending) {
-        if (pending.deadline > now) continue;
-        this.pending.delete(id);
-        pending.onFailure(new ResponseTimeoutError(pending.method, pending.timeout));
-      }
-      if (this.pending.size === 0 && this.sweepTimer) {
-        clearInterval(this.sweepTimer);
-        this.sweepTimer = null;
-      }
-    }, period);
-    this.sweepTimer.unref();
+  /** Fails the requests past their deadline; returns whether requests still wait. */
+  private expire(now: number): boolean {
+    for (const [id, pending] of this.pending) {
+      if (pending.deadline > now) continue;
+      this.pending.delete(id);
+      pending.onFailure(new ResponseTimeoutError(pending.method, pending.timeout));
+    }
+    return this.pending.size > 0;
   }
 
   private lost(error: Error | undefined): void {
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
-    this.sweepTimer = null;
+    this.sweep.stop();
     const pending = [...this.pending.values()];
     this.pending.clear();
     for (const p of pending) p.onFailure(new LinkLostError(error));
     if (this.handshake) {
-      this.failHandshake(error instanceof ProtocolError
-        ? new HandshakeError(`127.0.0.1:${this.port} answered with bytes that are not the onelink protocol: ${error.message}`, this.port, { cause: error })
-        : error ?? Object.assign(new Error(`127.0.0.1:${this.port} closed the connection during the handshake`), { code: 'ECONNRESET' }));
+      this.failHandshake(handshakeFailure(error, describeEndpoint(this.endpoint)));
       return;
     }
     this.handler.onLost(this, error);
   }
 }
 
-export function isErrorResponse(frame: Frame): boolean {
-  return frame.connection.equals(ERROR_RESPONSE);
+/** What the end of the connection during the handshake says about the holder of the endpoint. */
+function handshakeFailure(error: Error | undefined, where: string): ConnectFailedError {
+  if (error instanceof ProtocolError) return new ConnectFailedError('foreign', `${where} answered with bytes that are not the onelink protocol: ${error.message}`, { cause: error });
+  if (error) return new ConnectFailedError(reasonOf(error), error.message, { cause: error });
+  return new ConnectFailedError('reset', `${where} closed the connection during the handshake`);
 }

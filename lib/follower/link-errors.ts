@@ -1,0 +1,38 @@
+// Errors of the follower's link that users never see as such: the call policy (lib/call-policy.ts)
+// and the election (lib/election.ts) decide what each one becomes.
+
+/** The connection to the leader closed while a request was in flight. */
+export class LinkLostError extends Error {
+  readonly code = 'ERR_ONELINK_LINK_LOST';
+
+  constructor(cause: Error | undefined) {
+    super('connection to the leader was lost', { cause });
+    this.name = 'LinkLostError';
+  }
+}
+
+/**
+ * Why connecting to whatever holds the endpoint gave no link:
+ * - refused: nothing listens (any more);
+ * - reset: the holder closed or reset the connection before its handshake, as a closing leader does;
+ * - failed: another connection error;
+ * - silent: it accepted the connection but did not answer the handshake within connectTimeout;
+ * - foreign: it answered bytes that are not a onelink leader of this version.
+ */
+export type ConnectFailureReason = 'refused' | 'reset' | 'failed' | 'silent' | 'foreign';
+
+export class ConnectFailedError extends Error {
+  readonly code = 'ERR_ONELINK_CONNECT_FAILED';
+
+  constructor(readonly reason: ConnectFailureReason, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ConnectFailedError';
+  }
+}
+
+/** The reason of a connection error, from its errno. */
+export function reasonOf(error: NodeJS.ErrnoException): ConnectFailureReason {
+  if (error.code === 'ECONNREFUSED') return 'refused';
+  if (error.code === 'ECONNRESET') return 'reset';
+  return 'failed';
+}

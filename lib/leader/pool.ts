@@ -1,0 +1,189 @@
+// The DataClients this process holds as leader: one per channel name, shared by the clients of
+// this process and by every follower that opened the channel. A DataClient lives while a client of
+// this process or a follower uses it.
+import type { LocalChannel } from '../channel.js';
+import { ChannelUnavailableError } from '../errors.js';
+import type { Logger } from '../options.js';
+import type { ChannelSpec } from '../spec.js';
+import { DataClientHost } from './host.js';
+
+interface HostEntry {
+  host: DataClientHost;
+  /** Follower connections that opened this channel. */
+  remoteUsers: number;
+}
+
+export interface PoolOptions {
+  /** How long a follower's OPEN waits for this process to create a client of that name. */
+  maxWaitTime: number;
+  logger: Logger;
+}
+
+export class DataClientPool {
+  private readonly hosts = new Map<string, HostEntry>();
+  /** Per channel name: followers' OPENs waiting for this process to create a client of that name. */
+  private readonly waiters = new Map<string, Set<() => void>>();
+  /** State the previous leader handed over, per channel name, for the next DataClient of that name. */
+  private readonly handoverState = new Map<string, unknown>();
+
+  /** `channels`: the clients of this process by name, which the DataClients are built from and re-emit their events to. */
+  constructor(private readonly channels: ReadonlyMap<string, LocalChannel>, private readonly options: PoolOptions) {}
+
+  /** The DataClient of a channel of this process, created on first use; it may still be starting. */
+  hostFor(channel: LocalChannel): DataClientHost {
+    return this.entry(channel.name, channel.spec).host;
+  }
+
+  /** This process created a client of this name: OPENs that wait for it go on. */
+  channelJoined(name: string): void {
+    for (const wake of this.waiters.get(name) ?? []) wake();
+  }
+
+  /**
+   * For a follower's OPEN: the ready DataClient of a channel, waiting up to maxWaitTime for this
+   * process to create a client of that name. Counts a remote user, until release().
+   */
+  async open(name: string): Promise<DataClientHost> {
+    let channel = this.channels.get(name);
+    const existing = this.hosts.get(name);
+    if (!channel && !existing) {
+      await this.waitForChannel(name);
+      channel = this.channels.get(name);
+    }
+    const entry = existing ?? this.entry(name, channel!.spec);
+    try {
+      await entry.host.ready;
+    } catch (err) {
+      this.dropFailed(entry.host);
+      throw err;
+    }
+    entry.remoteUsers++;
+    return entry.host;
+  }
+
+  /** A follower stopped using a channel (closed it, or its connection closed). */
+  release(name: string): void {
+    const entry = this.hosts.get(name);
+    if (!entry) return;
+    entry.remoteUsers = Math.max(0, entry.remoteUsers - 1);
+    void this.disposeIfUnused(name);
+  }
+
+  /** Closes the DataClient of a name that neither this process nor any follower uses. */
+  async disposeIfUnused(name: string): Promise<void> {
+    const entry = this.hosts.get(name);
+    if (!entry || entry.remoteUsers > 0 || this.channels.has(name)) return;
+    this.hosts.delete(name);
+    await closeHost(entry.host, this.options.logger);
+  }
+
+  /**
+   * A DataClient whose start failed (its upstream was down, say) is not kept: the clients that
+   * saw the failure keep the error, and a client created later, in any process, tries again.
+   */
+  dropFailed(host: DataClientHost): void {
+    const name = host.spec.options.name;
+    if (this.hosts.get(name)?.host !== host) return;
+    this.hosts.delete(name);
+    void closeHost(host, this.options.logger);
+  }
+
+  /** The previous leader handed this state over: the next DataClient of that name imports it. */
+  rememberHandover(name: string, state: unknown): void {
+    this.handoverState.set(name, state);
+  }
+
+  /** The channel opened on another leader: whatever state was handed over is that leader's now. */
+  forgetHandover(name: string): void {
+    this.handoverState.delete(name);
+  }
+
+  /** Empties the pool on shutdown; returns the DataClients, for handover and closing. */
+  takeAll(): DataClientHost[] {
+    const hosts = [...this.hosts.values()].map((entry) => entry.host);
+    this.hosts.clear();
+    return hosts;
+  }
+
+  private entry(name: string, spec: ChannelSpec): HostEntry {
+    let entry = this.hosts.get(name);
+    if (!entry) {
+      const host = new DataClientHost(spec, this.handoverState.get(name));
+      this.handoverState.delete(name);
+      this.reEmitEvents(name, host);
+      entry = { host, remoteUsers: 0 };
+      this.hosts.set(name, entry);
+    }
+    return entry;
+  }
+
+  private waitForChannel(name: string): Promise<void> {
+    const waitMs = this.options.maxWaitTime;
+    return new Promise((resolve, reject) => {
+      const waiters = this.waiters.get(name) ?? new Set();
+      this.waiters.set(name, waiters);
+      const forget = () => {
+        waiters.delete(wake);
+        if (waiters.size === 0 && this.waiters.get(name) === waiters) this.waiters.delete(name);
+      };
+      const wake = () => {
+        clearTimeout(timer);
+        forget();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        forget();
+        reject(new ChannelUnavailableError(name, waitMs));
+      }, waitMs);
+      timer.unref();
+      waiters.add(wake);
+    });
+  }
+
+  /** Events the DataClient emits are emitted again by every client of its name in this process. */
+  private reEmitEvents(name: string, host: DataClientHost): void {
+    const client = host.client;
+    if (!client || typeof client.emit !== 'function') return;
+    const emit = client.emit;
+    const channels = this.channels;
+    const logger = this.options.logger;
+    client.emit = function (this: any, event: string | symbol, ...args: unknown[]): boolean {
+      let handled = false;
+      const members = channels.get(name)?.members;
+      if (members && event !== 'ready') {
+        for (const member of members) {
+          member.emitFromDataClient(event, args);
+          handled = true;
+        }
+      }
+      // An 'error' with no listener would throw inside the DataClient and crash the leader.
+      if (event === 'error' && typeof this.listenerCount === 'function' && this.listenerCount('error') === 0) {
+        if (!handled) logger.error(`[onelink] "${name}" emitted an error:`, args[0]);
+        return handled;
+      }
+      return emit.call(this, event, ...args);
+    };
+  }
+}
+
+/** The state each DataClient exports for the next leader; one that fails to export starts the next leader without it. */
+export function exportHandover(hosts: DataClientHost[], logger: Logger): Map<string, unknown> {
+  const handover = new Map<string, unknown>();
+  for (const host of hosts) {
+    try {
+      const state = host.exportState();
+      if (state !== undefined) handover.set(host.spec.options.name, state);
+    } catch (err) {
+      logger.warn(`[onelink] exportState of "${host.spec.options.name}" failed; the next leader starts without it:`, err);
+    }
+  }
+  return handover;
+}
+
+export async function closeHost(host: DataClientHost, logger: Logger): Promise<void> {
+  try {
+    await host.close();
+  } catch (err) {
+    logger.warn(`[onelink] closing DataClient "${host.spec.options.name}" failed:`, err);
+  }
+}

@@ -1,0 +1,43 @@
+// The leader's side of the endpoint: accepts followers' connections, and closes gracefully (answers
+// what is in flight, hands each DataClient's state to the followers, then lets them elect the next leader).
+import type { Listener } from '../transport/connection.js';
+import { FollowerConnection, type ConnectionOwner, type LeaderOptions } from './follower-connection.js';
+import type { DataClientPool } from './pool.js';
+
+export class LeaderServer implements ConnectionOwner {
+  private readonly connections = new Set<FollowerConnection>();
+  private closing = false;
+
+  constructor(private readonly listener: Listener, readonly pool: DataClientPool, readonly options: LeaderOptions) {
+    listener.accept(
+      (connection) => {
+        if (this.closing) {
+          connection.destroy();
+          return;
+        }
+        this.connections.add(new FollowerConnection(this, connection));
+      },
+      (err) => options.logger.error('[onelink] leader server error:', err),
+    );
+  }
+
+  forget(connection: FollowerConnection): void {
+    this.connections.delete(connection);
+  }
+
+  /**
+   * Answers the calls in flight (for at most drainMs), hands each channel's exported state to every
+   * follower, then closes: the followers elect the next leader.
+   */
+  async close(handover: Map<string, unknown>, drainMs: number): Promise<void> {
+    this.closing = true;
+    const closed = this.listener.close();
+    const connections = [...this.connections];
+    await Promise.all(connections.map((connection) => connection.drain(drainMs)));
+    for (const connection of connections) {
+      for (const [name, state] of handover) connection.handover(name, state);
+      connection.end();
+    }
+    await closed;
+  }
+}

@@ -1,0 +1,165 @@
+// The election over the in-memory network: what it makes of an endpoint that is free, refuses,
+// resets, stays silent, answers foreign bytes or is held by a leader.
+import assert from 'node:assert/strict';
+import { Election, RACE_ROUNDS, type ElectionHandler, type ElectionOptions } from '../../../lib/election.js';
+import { HandshakeError, NoLeaderError, NotLeaderError } from '../../../lib/errors.js';
+import type { LeaderLink } from '../../../lib/follower/link.js';
+import { DataClientPool } from '../../../lib/leader/pool.js';
+import { LeaderServer } from '../../../lib/leader/server.js';
+import type { Endpoint, Listener } from '../../../lib/transport/connection.js';
+import { MemoryNetwork } from '../../../lib/transport/memory.js';
+import { quietLogger, transportOptions } from './helpers.js';
+
+const endpoint: Endpoint = { kind: 'tcp', port: 1 };
+const where = '127.0.0.1:1';
+
+type Outcome = { role: 'leader'; listener: Listener } | { role: 'follower'; link: LeaderLink } | { role: 'failed'; error: Error };
+
+/** Records what the election reports; `outcome()` resolves with the next won / following / failed. */
+class Recorder implements ElectionHandler {
+  elections = 0;
+  private readonly outcomes: Outcome[] = [];
+  private waiting: ((outcome: Outcome) => void) | null = null;
+
+  electing(): void {
+    this.elections++;
+  }
+  connecting(): void {}
+  won(listener: Listener): void {
+    this.report({ role: 'leader', listener });
+  }
+  following(link: LeaderLink): void {
+    this.report({ role: 'follower', link });
+  }
+  failed(error: Error): void {
+    this.report({ role: 'failed', error });
+  }
+  onPush(): void {}
+  onHandover(): void {}
+  onLost(): void {}
+
+  outcome(): Promise<Outcome> {
+    const next = this.outcomes.shift();
+    if (next) return Promise.resolve(next);
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  private report(outcome: Outcome): void {
+    const waiting = this.waiting;
+    this.waiting = null;
+    if (waiting) waiting(outcome);
+    else this.outcomes.push(outcome);
+  }
+}
+
+describe('election', () => {
+  let network: MemoryNetwork;
+  let elections: Election[];
+
+  beforeEach(() => {
+    network = new MemoryNetwork();
+    elections = [];
+  });
+
+  afterEach(() => {
+    for (const election of elections) election.stop();
+  });
+
+  function elect(options: Partial<ElectionOptions> & { afterLoss?: boolean } = {}): Recorder {
+    const recorder = new Recorder();
+    const election = new Election(network, {
+      endpoint,
+      isLeader: undefined,
+      maxWaitTime: 2000,
+      link: { ...transportOptions, connectTimeout: 50 },
+      logger: quietLogger,
+      ...options,
+    }, recorder);
+    elections.push(election);
+    election.start(options.afterLoss ?? false);
+    return recorder;
+  }
+
+  const connects = () => network.connects.get(where) ?? 0;
+
+  it('leads a free endpoint', async () => {
+    assert.equal((await elect().outcome()).role, 'leader');
+    assert.equal(connects(), 0);
+  });
+
+  it('takes the endpoint of a leader that refuses, then resets, connections while it dies', async () => {
+    network.hold(endpoint, 'refuse', 1);
+    assert.equal((await elect().outcome()).role, 'leader');
+    assert.equal(connects(), 1);
+
+    network = new MemoryNetwork();
+    network.hold(endpoint, 'reset', RACE_ROUNDS + 2); // longer than the immediate rounds: the backoff takes over
+    assert.equal((await elect().outcome()).role, 'leader');
+    assert.equal(connects(), RACE_ROUNDS + 2);
+  });
+
+  it('follows the leader that holds the endpoint', async () => {
+    const pool = new DataClientPool(new Map(), { maxWaitTime: 100, logger: quietLogger });
+    const server = new LeaderServer((await network.listen(endpoint))!, pool, { transport: transportOptions, connectTimeout: 100, logger: quietLogger });
+    const outcome = await elect({ isLeader: false }).outcome();
+    assert.equal(outcome.role, 'follower');
+    assert.equal(outcome.role === 'follower' && outcome.link.leaderPid, process.pid);
+    if (outcome.role === 'follower') outcome.link.destroy();
+    await server.close(new Map(), 10);
+  });
+
+  it('fails with NotLeaderError when isLeader is true and another process holds the endpoint', async () => {
+    network.hold(endpoint, 'silent');
+    const outcome = await elect({ isLeader: true }).outcome();
+    assert.ok(outcome.role === 'failed' && outcome.error instanceof NotLeaderError);
+    assert.equal(connects(), 0);
+  });
+
+  it('fails with HandshakeError, after connectTimeout and without retrying, when a silent program holds the endpoint', async () => {
+    network.hold(endpoint, 'silent');
+    const outcome = await elect().outcome();
+    assert.equal(outcome.role, 'failed');
+    const error = (outcome as { error: Error }).error;
+    assert.ok(error instanceof HandshakeError, `expected a HandshakeError, got ${String(error)}`);
+    assert.equal(error.code, 'ERR_ONELINK_HANDSHAKE');
+    assert.equal(error.name, 'HandshakeError');
+    assert.equal(error.port, 1);
+    assert.match(error.message, /did not answer the onelink handshake within 50 ms/);
+    assert.equal(connects(), 1);
+  });
+
+  it('fails with HandshakeError at once when the holder answers bytes that are not onelink', async () => {
+    network.hold(endpoint, (connection) => connection.write(Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n')));
+    const outcome = await elect({ afterLoss: true }).outcome();
+    assert.ok(outcome.role === 'failed' && outcome.error instanceof HandshakeError, JSON.stringify(outcome));
+    assert.match(outcome.error.message, /not the onelink protocol/);
+    assert.equal(connects(), 1);
+  });
+
+  it('after losing its leader, takes silence as a hung leader and keeps trying until it is gone', async () => {
+    network.hold(endpoint, 'silent', 2);
+    const outcome = await elect({ afterLoss: true }).outcome();
+    assert.equal(outcome.role, 'leader');
+    assert.equal(connects(), 2);
+  });
+
+  it('fails with NoLeaderError after maxWaitTime when it may not lead and nobody does, then tries again by itself', async () => {
+    const recorder = elect({ isLeader: false, maxWaitTime: 30 });
+    const outcome = await recorder.outcome();
+    assert.ok(outcome.role === 'failed' && outcome.error instanceof NoLeaderError);
+    assert.match(outcome.error.message, /no leader could be elected or reached on 127\.0\.0\.1:1 within maxWaitTime \(30 ms\)/);
+    assert.equal(recorder.elections, 1);
+    const again = await recorder.outcome(); // the slow retry, after maxWaitTime here
+    assert.equal(again.role, 'failed');
+    assert.equal(recorder.elections, 2);
+  });
+
+  it('closes what it wins after stop()', async () => {
+    const recorder = new Recorder();
+    const election = new Election(network, { endpoint, isLeader: undefined, maxWaitTime: 100, link: { ...transportOptions, connectTimeout: 50 }, logger: quietLogger }, recorder);
+    election.start(false);
+    election.stop();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.ok(await network.listen(endpoint), 'the endpoint was released');
+  });
+});

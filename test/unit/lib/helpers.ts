@@ -1,0 +1,112 @@
+// Helpers of the unit tests of lib/: channel specs without processes, and a follower written by
+// hand over the in-memory network, to send a leader the frames a test wants.
+import { decodeValue, encodeHello, FrameKind, parseHello, type Frame } from '../../../protocol/index.js';
+import { LocalChannel } from '../../../lib/channel.js';
+import { encodeConnection, EMPTY, ERROR_RESPONSE } from '../../../lib/messages.js';
+import { resolveOptions, type ClusterOptions } from '../../../lib/options.js';
+import { buildDelegates, type ChannelSpec, type DataClientClass } from '../../../lib/spec.js';
+import type { Endpoint, Network } from '../../../lib/transport/connection.js';
+import type { MemoryNetwork } from '../../../lib/transport/memory.js';
+import { FramedTransport, type TransportOptions } from '../../../lib/transport/framed.js';
+
+export const quietLogger = { info() {}, warn() {}, error() {}, debug() {} };
+
+export const transportOptions: TransportOptions = { maxFrameSize: 1024 * 1024, heartbeatInterval: 20_000, heartbeatMaxMisses: 3, isCheckHeartbeat: true };
+
+export function specOf(Client: DataClientClass, options: ClusterOptions = {}): ChannelSpec {
+  const resolved = resolveOptions({ logger: quietLogger, ...options }, Client.name);
+  return { Client, args: [], overrides: {}, delegates: buildDelegates(Client, new Map(), resolved), options: resolved };
+}
+
+export function channelOf(Client: DataClientClass, options: ClusterOptions = {}): LocalChannel {
+  return new LocalChannel(specOf(Client, options));
+}
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export async function until(what: string, probe: () => boolean, timeoutMs = 2000): Promise<void> {
+  const started = Date.now();
+  while (!probe()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await delay(1);
+  }
+}
+
+/** A follower written by hand: the handshake, then raw requests. */
+export class RawFollower {
+  readonly frames: Frame[] = [];
+  readonly closed: Promise<Error | undefined>;
+  private readonly transport: FramedTransport;
+  private readonly waiting = new Map<number, (frame: Frame) => void>();
+  private hello: ((frame: Frame) => void) | null = null;
+  private nextId = 1;
+
+  private constructor(network: Network, endpoint: Endpoint, options: TransportOptions) {
+    let onClose!: (error: Error | undefined) => void;
+    this.closed = new Promise((resolve) => (onClose = resolve));
+    this.transport = new FramedTransport(network.connect(endpoint), {
+      onFrame: (frame) => {
+        if (this.hello) {
+          this.hello(frame);
+          this.hello = null;
+          return;
+        }
+        this.frames.push(frame);
+        this.waiting.get(frame.id)?.(frame);
+        this.waiting.delete(frame.id);
+      },
+      onClose,
+    }, options);
+  }
+
+  static async connect(network: Network, endpoint: Endpoint, options = transportOptions): Promise<RawFollower> {
+    const follower = new RawFollower(network, endpoint, options);
+    const hello = new Promise<Frame>((resolve) => (follower.hello = resolve));
+    follower.transport.sendEncoded(encodeHello({ pid: process.pid, role: 'follower' }));
+    parseHello(await hello);
+    return follower;
+  }
+
+  /** Sends [op, ...fields] with a body; resolves with the response (error or value). */
+  request(message: unknown[], application: Buffer = EMPTY): Promise<{ error: boolean; value: unknown }> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, (frame) => {
+        const error = frame.connection.equals(ERROR_RESPONSE);
+        resolve({ error, value: frame.application.length ? decodeValue(frame.application) : undefined });
+      });
+      this.transport.send(FrameKind.REQUEST, 0, id, 0, encodeConnection(message), application);
+    });
+  }
+
+  /** Sends [op, ...fields] expecting no response. */
+  post(message: unknown[], application: Buffer = EMPTY): void {
+    this.transport.send(FrameKind.REQUEST, 0, 0, 0, encodeConnection(message), application);
+  }
+
+  get isClosed(): boolean {
+    return this.transport.isClosed;
+  }
+
+  destroy(): void {
+    this.transport.destroy();
+  }
+}
+
+/** Makes the endpoint answer like a leader that completes the handshake, then never answers. */
+export function muteLeader(network: MemoryNetwork, endpoint: Endpoint): void {
+  network.hold(endpoint, (connection) => {
+    let greeted = false;
+    const transport: FramedTransport = new FramedTransport(connection, {
+      onFrame: (frame) => {
+        if (greeted) return;
+        greeted = true;
+        parseHello(frame);
+        transport.sendEncoded(encodeHello({ pid: 1, role: 'leader' }));
+      },
+      onClose() {},
+    }, transportOptions);
+  });
+}
