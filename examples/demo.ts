@@ -1,5 +1,5 @@
-// npm start: three node:cluster workers share ONE upstream connection through onelink,
-// then the leader is killed and a follower takes over without a failed call.
+// npm run demo:failover (or: npx tsx examples/demo.ts): three node:cluster workers share ONE upstream
+// connection through onelink, then the leader is killed and a follower takes over without a failed call.
 import cluster from 'node:cluster';
 import net from 'node:net';
 import { cluster as onelink } from '../lib/index.js';
