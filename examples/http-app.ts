@@ -89,11 +89,8 @@ const server = app.listen(PORT, () => {
   process.send?.('ready'); // PM2's wait_ready, and the demo's rolling restart, wait for this
 });
 
-const shutdown = closeOnSignals({ server, clients: upstream ? [store, upstream] : [store] });
-// The demo's primary (and PM2's shutdown_with_message) asks with a message rather than a signal.
-process.on('message', (message) => {
-  if (message === 'shutdown') void shutdown.close('shutdown message');
-});
+// The demo's primary asks its workers with a message rather than a signal.
+closeOnSignals({ server, clients: upstream ? [store, upstream] : [store], message: 'shutdown' });
 
 // Says when this process takes over, so a failover can be watched.
 let wasLeader = store.isLeader;

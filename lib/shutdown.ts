@@ -16,6 +16,12 @@ export interface CloseOnSignalsOptions {
   clients?: Closable[];
   /** Signals that start the shutdown. PM2 sends SIGINT; systemd, Docker and Kubernetes send SIGTERM. */
   signals?: NodeJS.Signals[];
+  /**
+   * An IPC message that starts the shutdown as a signal does, e.g. 'shutdown': what a node:cluster
+   * primary can send a worker (a worker whose primary exits first dies at once), and what PM2 sends
+   * with `shutdown_with_message`. Unset: signals only.
+   */
+  message?: string;
   /** How long requests in flight may take to finish (ms); the connections still open then are cut. */
   timeout?: number;
   /** How long closing the clients may take (ms) before the process exits anyway. */
@@ -81,12 +87,17 @@ export function closeOnSignals(options: CloseOnSignalsOptions = {}): GracefulShu
     }
     void close(signal);
   };
+  const onMessage = (message: unknown) => {
+    if (message === options.message) void close(`message '${options.message}'`);
+  };
   for (const signal of signals) process.on(signal, onSignal);
+  if (options.message !== undefined) process.on('message', onMessage);
 
   return {
     close,
     dispose() {
       for (const signal of signals) process.off(signal, onSignal);
+      process.off('message', onMessage);
     },
   };
 }

@@ -7,7 +7,7 @@ import { LineProcess, request } from '../support/http.js';
 const APP = fileURLToPath(new URL('../fixtures/shutdown-app.ts', import.meta.url));
 
 async function startApp(env: NodeJS.ProcessEnv = {}): Promise<{ app: LineProcess; url: string }> {
-  const app = new LineProcess(process.execPath, ['--import', 'tsx', APP], { env: { ...process.env, ...env } });
+  const app = new LineProcess(process.execPath, ['--import', 'tsx', APP], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   const [, port] = await app.line(/^listening (\d+)$/);
   return { app, url: `http://127.0.0.1:${port}` };
 }
@@ -34,6 +34,17 @@ describe('closeOnSignals', function () {
       assert.equal(app.stderr, '');
     });
   }
+
+  it('starts the same shutdown on the IPC message it was given', async () => {
+    const { app, url } = await startApp();
+    const slow = request(`${url}/slow?ms=500`);
+    await app.line(/^request 500$/);
+    app.child.send('shutdown');
+    await app.line(/^info message 'shutdown': stopping 1 server/);
+    assert.equal((await slow).status, 200);
+    assert.deepEqual(await app.exited, { code: 0, signal: null });
+    assert.ok(app.indexOf('answered 500') < app.indexOf('client closed'));
+  });
 
   it('exits at once with code 1 on a second signal', async () => {
     const { app, url } = await startApp();
