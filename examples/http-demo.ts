@@ -8,23 +8,15 @@
 // Ctrl-C stops every worker gracefully. `kill -HUP <primary pid>` restarts the workers one at a time,
 // each replacement listening before the next old worker stops: a rolling restart without a failed request.
 import cluster, { type Worker } from 'node:cluster';
-import net from 'node:net';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port.js';
 import { startUpstream } from './upstream.js';
 
 const WORKERS = Number(process.env.WORKERS ?? Math.max(2, availableParallelism()));
 const PORT = Number(process.env.PORT ?? 3000);
 /** How long a worker may take to stop before it is killed. */
 const STOP_TIMEOUT_MS = 15000;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const upstream = await startUpstream();
 const onelinkPort = Number(process.env.ONELINK_PORT ?? (await freePort()));
