@@ -48,15 +48,18 @@ export interface GracefulShutdown {
 
 /**
  * On the first of `signals`: stop the servers, wait for their requests in flight (at most `timeout`),
- * close `clients` in order (at most `closeTimeout`), then exit. A second signal exits at once, with code 1.
+ * close `clients` in order (at most `closeTimeout`), then exit. A second signal exits at once, with code 1;
+ * a signal after a shutdown started by `close()` or the message joins it.
  */
 export function closeOnSignals(options: CloseOnSignalsOptions = {}): GracefulShutdown {
   const { signals, timeout, closeTimeout, exit } = { ...SHUTDOWN_DEFAULTS, ...withoutUndefined(options) };
   const servers = options.server === undefined ? [] : [options.server].flat();
   const clients = options.clients ?? [];
-  const logger = { info: options.logger?.info?.bind(options.logger) ?? (() => {}), error: (options.logger ?? console).error.bind(options.logger ?? console) };
+  const sink = options.logger ?? console;
+  const logger = { info: options.logger?.info?.bind(sink) ?? (() => {}), error: sink.error.bind(sink) };
   const inFlight = servers.map(trackResponses);
   let closing: Promise<number> | null = null;
+  let signalled = false;
 
   const close = (reason = 'close()'): Promise<number> => {
     closing ??= (async () => {
@@ -80,11 +83,14 @@ export function closeOnSignals(options: CloseOnSignalsOptions = {}): GracefulShu
     return closing;
   };
 
+  // Only a second signal forces the exit: Ctrl-C reaches a node:cluster worker both as a signal and
+  // as its primary's message, and that is one request to stop.
   const onSignal = (signal: NodeJS.Signals) => {
-    if (closing) {
+    if (signalled) {
       logger.error(`${signal} again: exiting without waiting`);
       process.exit(1);
     }
+    signalled = true;
     void close(signal);
   };
   const onMessage = (message: unknown) => {

@@ -46,6 +46,17 @@ describe('closeOnSignals', function () {
     assert.ok(app.indexOf('answered 500') < app.indexOf('client closed'));
   });
 
+  it('joins a shutdown started by the message when a signal follows it, as Ctrl-C does in a node:cluster worker', async () => {
+    const { app, url } = await startApp();
+    const slow = request(`${url}/slow?ms=800`);
+    await app.line(/^request 800$/);
+    app.child.send('shutdown');
+    await app.line(/stopping 1 server/);
+    app.child.kill('SIGINT');
+    assert.equal((await slow).status, 200);
+    assert.deepEqual(await app.exited, { code: 0, signal: null });
+  });
+
   it('exits at once with code 1 on a second signal', async () => {
     const { app, url } = await startApp();
     const slow = failure(request(`${url}/slow?ms=10000`));
