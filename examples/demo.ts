@@ -1,8 +1,8 @@
-// npm start: three node:cluster workers share ONE upstream connection through onelink,
-// then the leader is killed and a follower takes over without a failed call.
+// npm run demo:failover (or: npx tsx examples/demo.ts): three node:cluster workers share ONE upstream
+// connection through onelink, then the leader is killed and a follower takes over without a failed call.
 import cluster from 'node:cluster';
-import net from 'node:net';
 import { cluster as onelink } from '../lib/index.js';
+import { freePort } from './free-port.js';
 import { startUpstream } from './upstream.js';
 import { UpstreamClient } from './upstream-client.js';
 
@@ -11,14 +11,6 @@ const WORKERS = 3;
 type WorkerReport =
   | { type: 'role'; leader: boolean; pid: number }
   | { type: 'stats'; pid: number; ok: number; failed: number; ticks: number };
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -51,7 +43,7 @@ async function primary(): Promise<void> {
     return what();
   };
 
-  await until(() => roles.size === WORKERS && leaderPid() !== undefined, 10000);
+  await until(() => roles.size === WORKERS && leaderPid() !== undefined, 60000); // a loaded machine starts workers slowly
   await sleep(500);
   const first = leaderPid()!;
   console.log(`leader: worker pid ${first}; followers: ${[...roles.keys()].filter((p) => p !== first).join(', ')}`);

@@ -1,6 +1,6 @@
 // An HTTP front process that picks backends registered by worker processes.
-//   tsx examples/registry-front.ts            (memory backend: everything on this machine)
-//   REDIS_URL=redis://127.0.0.1:6379 tsx examples/registry-front.ts   (shared between machines)
+//   npx tsx examples/registry-front.ts            (memory backend: everything on this machine)
+//   REDIS_URL=redis://127.0.0.1:6379 npx tsx examples/registry-front.ts   (shared between machines)
 // Starts two "worker" processes on two ports, each registering itself as a "backend"; the
 // front forwards each request to the backend pick() chooses and reports the latency back.
 import { fork } from 'node:child_process';

@@ -11,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import express from 'express';
 import session from 'express-session';
 import { SharedSessionStore, type SharedSessionStoreOptions } from '../lib/session/index.js';
+import { closeOnSignals } from '../lib/shutdown.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -22,11 +23,23 @@ const WORKERS = Number(process.env.WORKERS ?? Math.min(4, availableParallelism()
 const PORT = Number(process.env.PORT ?? 3000);
 
 if (cluster.isPrimary) {
+  let stopping = false;
   for (let i = 0; i < WORKERS; i++) cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
     console.log(`worker ${worker.process.pid} exited (${signal ?? code}); starting another`);
     cluster.fork();
   });
+  // A worker whose primary exits dies at once: the primary asks every worker to stop, then waits for them.
+  const stop = () => {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.send('shutdown');
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 } else {
   const backend = (process.env.SESSION_BACKEND ?? 'memory') as NonNullable<SharedSessionStoreOptions['backend']>;
   const store = new SharedSessionStore({
@@ -47,16 +60,14 @@ if (cluster.isPrimary) {
   });
   app.get('/me', (req, res) => res.json({ worker: process.pid, leader: store.isLeader, user: req.session.user ?? null }));
 
-  store.ready().then(
-    () => app.listen(PORT, () => console.log(`worker ${process.pid} (${store.isLeader ? 'leader' : 'follower'}) serves :${PORT} with ${backend} sessions`)),
-    (err: Error) => {
-      console.error(`session store failed: ${err.message}`);
-      process.exit(1);
-    },
-  );
-  process.on('SIGTERM', async () => {
-    // Leaving gracefully lets the leader hand over (memory) or close its connection cleanly.
-    await store.close();
-    process.exit(0);
-  });
+  try {
+    await store.ready();
+  } catch (err) {
+    console.error(`session store failed: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  const server = app.listen(PORT, () => console.log(`worker ${process.pid} (${store.isLeader ? 'leader' : 'follower'}) serves :${PORT} with ${backend} sessions`));
+  // On SIGINT/SIGTERM: finish the requests in flight, then leave, so that the leader hands over
+  // (memory: with its sessions) or closes its connection cleanly.
+  closeOnSignals({ server, clients: [store], message: 'shutdown' });
 }

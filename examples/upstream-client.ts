@@ -12,6 +12,7 @@ export class UpstreamClient extends EventEmitter {
   constructor(options: { port: number }) {
     super();
     this.socket = net.connect(options.port, '127.0.0.1');
+    this.socket.write(`hello ${process.pid}\n`);
     this.connected = new Promise((resolve, reject) => {
       this.socket.once('connect', resolve);
       this.socket.once('error', reject);
@@ -38,11 +39,20 @@ export class UpstreamClient extends EventEmitter {
 
   /** Asks the upstream to double n. */
   async query(n: number): Promise<number> {
-    const line = await new Promise<string>((resolve) => {
+    return Number((await this.ask(`query ${n}`)).split(' ')[1]);
+  }
+
+  /** The pid of the process behind each connection the upstream holds, as the upstream counts them. */
+  async connections(): Promise<number[]> {
+    const list = (await this.ask('connections')).split(' ')[1];
+    return list ? list.split(',').map(Number) : [];
+  }
+
+  private ask(line: string): Promise<string> {
+    return new Promise<string>((resolve) => {
       this.waiting.push(resolve);
-      this.socket.write(`query ${n}\n`);
+      this.socket.write(`${line}\n`);
     });
-    return Number(line.split(' ')[1]);
   }
 
   subscribe(_reg: { topic: 'ticks' }, listener: (tick: number) => void): void {

@@ -13,6 +13,7 @@ export interface Upstream {
 
 export async function startUpstream(tickMs = 100): Promise<Upstream> {
   const sockets = new Set<net.Socket>();
+  const pids = new WeakMap<net.Socket, number>();
   let total = 0;
   let tick = 0;
   const server = net.createServer((socket) => {
@@ -20,7 +21,8 @@ export async function startUpstream(tickMs = 100): Promise<Upstream> {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    // Answers "query <n>" with "result <n*2>", one line each.
+    // Answers "query <n>" with "result <n*2>", and "connections" with the pid behind each open
+    // connection (each client says "hello <pid>" first), one line each.
     let buffered = '';
     socket.on('data', (chunk) => {
       buffered += chunk.toString('utf8');
@@ -29,6 +31,8 @@ export async function startUpstream(tickMs = 100): Promise<Upstream> {
         const [verb, arg] = buffered.slice(0, eol).split(' ');
         buffered = buffered.slice(eol + 1);
         if (verb === 'query') socket.write(`result ${Number(arg) * 2}\n`);
+        else if (verb === 'hello') pids.set(socket, Number(arg));
+        else if (verb === 'connections') socket.write(`connections ${[...sockets].map((s) => pids.get(s) ?? 0).join(',')}\n`);
       }
     });
   });

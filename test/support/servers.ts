@@ -22,13 +22,20 @@ export function hasBinary(name: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
 }
 
+export type ServerBinary = 'redis-server' | 'memcached';
+
+/** Names only the missing binary: the Debian package of each has the binary's name. */
+export function missingBinaryHint(name: ServerBinary): string {
+  return `${name} is not installed: apt-get install -y ${name}`;
+}
+
 /**
  * Call at the top of a `describe` that needs a server binary. Outside CI a missing binary
  * skips the suite with the install command; in CI (CI=true) it fails the run.
  */
-export function requireBinary(ctx: Mocha.Context, name: 'redis-server' | 'memcached'): void {
+export function requireBinary(ctx: Mocha.Context, name: ServerBinary): void {
   if (hasBinary(name)) return;
-  const hint = `${name} is not installed: apt-get install -y redis-server memcached`;
+  const hint = missingBinaryHint(name);
   if (process.env.CI === 'true') throw new Error(hint);
   console.warn(`  skipped: ${hint}`);
   ctx.skip();

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
-import { RedisServer, MemcachedServer, requireBinary } from '../support/servers.js';
+import { missingBinaryHint, RedisServer, MemcachedServer, requireBinary } from '../support/servers.js';
 
 describe('test harness: real servers', () => {
+  it('names only the missing binary in the skip hint', () => {
+    assert.equal(missingBinaryHint('memcached'), 'memcached is not installed: apt-get install -y memcached');
+    assert.equal(missingBinaryHint('redis-server'), 'redis-server is not installed: apt-get install -y redis-server');
+  });
+
   it('starts, restarts and stops a redis-server on a free port', async function () {
     requireBinary(this, 'redis-server');
     const redis = new RedisServer({ persistent: true });
