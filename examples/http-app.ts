@@ -11,7 +11,7 @@ import express from 'express';
 import session from 'express-session';
 import { cluster as onelink } from '../lib/index.js';
 import { SharedSessionStore } from '../lib/session/index.js';
-import { closeOnSignals } from '../lib/shutdown.js';
+import { closeOnSignals } from '../lib/index.js';
 import { UpstreamClient } from './upstream-client.js';
 
 declare module 'express-session' {

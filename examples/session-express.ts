@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import express from 'express';
 import session from 'express-session';
 import { SharedSessionStore, type SharedSessionStoreOptions } from '../lib/session/index.js';
-import { closeOnSignals } from '../lib/shutdown.js';
+import { closeOnSignals } from '../lib/index.js';
 
 declare module 'express-session' {
   interface SessionData {

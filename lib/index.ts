@@ -6,6 +6,8 @@ export type { ClusterClient, ClusterClientBase, DelegateKinds, KindOf, MethodNam
 export * from './errors.js';
 export { DEFAULT_PORT, defaults } from './options.js';
 export type { ClusterOptions, DelegateKind, DelegateSpec, Logger } from './options.js';
+export { closeOnSignals, SHUTDOWN_DEFAULTS } from './shutdown.js';
+export type { Closable, CloseOnSignalsOptions, GracefulShutdown } from './shutdown.js';
 export { ProtocolError } from '../protocol/index.js';
 export type { Transcode } from '../protocol/index.js';
 
