@@ -45,7 +45,7 @@ export interface FrameDecoderOptions {
  */
 export class FrameDecoder {
   private readonly handler: FrameHandler;
-  private readonly maxFrameSize: number;
+  private maxFrameSizeValue: number;
 
   /** A partial header, copied here until its 24 bytes are there. */
   private readonly headerBuffer = Buffer.allocUnsafe(HEADER_SIZE);
@@ -68,12 +68,22 @@ export class FrameDecoder {
   private queuedBytes = 0;
 
   constructor(handler: FrameHandler, options: FrameDecoderOptions = {}) {
-    const maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
-    if (!Number.isSafeInteger(maxFrameSize) || maxFrameSize < 0) {
-      throw new RangeError(`maxFrameSize must be an integer >= 0, got ${String(maxFrameSize)}`);
-    }
     this.handler = handler;
-    this.maxFrameSize = maxFrameSize;
+    this.maxFrameSizeValue = checkMaxFrameSize(options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
+  }
+
+  /** Largest connection + application body accepted in one frame. */
+  get maxFrameSize(): number {
+    return this.maxFrameSizeValue;
+  }
+
+  /**
+   * Changes the limit for every header not yet read, those later in the chunk being decoded
+   * included: a handler raises it once the peer is authenticated. A body already in progress keeps
+   * the limit its header was checked against.
+   */
+  set maxFrameSize(value: number) {
+    this.maxFrameSizeValue = checkMaxFrameSize(value);
   }
 
   /** True once an invalid frame was seen: all further input is ignored. */
@@ -162,7 +172,7 @@ export class FrameDecoder {
 
   /** Validates the header at source[offset] and keeps its fields; on error fails the decoder and returns false. */
   private parseHeader(source: Buffer, offset: number): boolean {
-    const error = decodeHeader(source, offset, this.maxFrameSize, this.header);
+    const error = decodeHeader(source, offset, this.maxFrameSizeValue, this.header);
     if (error !== null) {
       this.fail(error);
       return false;
@@ -224,4 +234,11 @@ export class FrameDecoder {
     this.queuedBytes = 0;
     this.handler.onError(error);
   }
+}
+
+function checkMaxFrameSize(maxFrameSize: number): number {
+  if (!Number.isSafeInteger(maxFrameSize) || maxFrameSize < 0) {
+    throw new RangeError(`maxFrameSize must be an integer >= 0, got ${String(maxFrameSize)}`);
+  }
+  return maxFrameSize;
 }

@@ -148,7 +148,7 @@ describe('protocol: FrameDecoder', () => {
     decoder.push(Buffer.from('GET / HTTP/1.1\r\nHost: 127.0.0.1:7777\r\nConnection: close\r\n\r\n'));
     assert.equal(frames.length, 0);
     assert.equal(errors.length, 1);
-    assertProtocolError(errors[0], 'ERR_ONELINK_PROTOCOL_VERSION', /^unsupported protocol version 71 \(this side speaks 1\): is a process that does not speak onelink on the port\?/);
+    assertProtocolError(errors[0], 'ERR_ONELINK_PROTOCOL_VERSION', /^unsupported protocol version 71 \(this side speaks 2\): is a process that does not speak onelink on the port\?/);
     assert.match(errors[0]!.message, /"GET \/ HTTP\/1\.1"/);
   });
 
@@ -167,7 +167,7 @@ describe('protocol: FrameDecoder', () => {
   it('reports every kind of invalid header with its code', () => {
     const cases: Array<[Buffer, string]> = [
       [rawHeader({ version: 0 }), 'ERR_ONELINK_PROTOCOL_VERSION'],
-      [rawHeader({ version: 2 }), 'ERR_ONELINK_PROTOCOL_VERSION'],
+      [rawHeader({ version: 1 }), 'ERR_ONELINK_PROTOCOL_VERSION'],
       [rawHeader({ kind: 2 }), 'ERR_ONELINK_PROTOCOL_FRAME_KIND'],
       [rawHeader({ flags: 2 }), 'ERR_ONELINK_PROTOCOL_FLAGS'],
       [rawHeader({ idHigh: 0x200000 }), 'ERR_ONELINK_PROTOCOL_ID'],
@@ -203,6 +203,30 @@ describe('protocol: FrameDecoder', () => {
 
     assert.throws(() => new FrameDecoder({ onFrame() {}, onError() {} }, { maxFrameSize: -1 }), RangeError);
     assert.throws(() => new FrameDecoder({ onFrame() {}, onError() {} }, { maxFrameSize: 1.5 }), RangeError);
+  });
+
+  it('maxFrameSize can be raised from inside onFrame: later headers of the same chunk get the new limit', () => {
+    const frames: Frame[] = [];
+    const errors: ProtocolError[] = [];
+    const decoder: FrameDecoder = new FrameDecoder({
+      onFrame(frame) {
+        frames.push(frame);
+        if (frame.id === 1) decoder.maxFrameSize = 1000; // the first frame authenticates the peer
+      },
+      onError: (error) => errors.push(error),
+    }, { maxFrameSize: 100 });
+    assert.equal(decoder.maxFrameSize, 100);
+    decoder.push(Buffer.concat([encode(spec(1, 10, 10)), encode(spec(2, 400, 400))]));
+    assert.deepEqual(frames.map((frame) => frame.id), [1, 2]);
+    assert.deepEqual(errors, []);
+    assert.equal(decoder.maxFrameSize, 1000);
+    decoder.push(encode(spec(3, 600, 401)));
+    assertProtocolError(errors[0], 'ERR_ONELINK_PROTOCOL_FRAME_TOO_LARGE', /over the 1000-byte limit/);
+
+    const small = collect({ maxFrameSize: 100 });
+    small.decoder.push(encode(spec(1, 100, 1)));
+    assert.equal(small.errors.length, 1, 'without the raise, the same frame is refused');
+    assert.throws(() => (small.decoder.maxFrameSize = -1), RangeError);
   });
 
   it('lets an exception from onFrame propagate, and keeps the rest of the chunk for the next push', () => {
