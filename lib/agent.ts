@@ -1,8 +1,8 @@
-// One per port per process, and only orchestration: the clients of each channel name (join, leave),
+// One per endpoint per process, and only orchestration: the clients of each channel name (join, leave),
 // the role the election gave this process, routing each call to the local DataClient, to the
 // leader's link or to the wait queue, and shutdown. What each step does lives in its own file
 // (see ARCHITECTURE.md).
-import { decodeValue, type Frame } from '../protocol/index.js';
+import { decodeValue, type Frame, type HandshakeIdentity } from '../protocol/index.js';
 import { LocalChannel, type ChannelMember, type Route } from './channel.js';
 import { isErrorResponse, isLeaderLoss, sendCall, type CallRouter } from './call-policy.js';
 import { ClientClosedError, OptionsMismatchError } from './errors.js';
@@ -13,6 +13,9 @@ import { LeaderServer } from './leader/server.js';
 import { runLocal } from './local-calls.js';
 import { encodeConnection, EMPTY, errorFromWire, Op } from './messages.js';
 import type { ResolvedOptions } from './options.js';
+import { identityFor } from './security/identity.js';
+import { resolveSocketPath } from './security/socket-path.js';
+import { resolveRuntimeDir } from './security/runtime-dir.js';
 import { agreementOf, disagreement, type ChannelSpec } from './spec.js';
 import { Subscriptions } from './subscriptions.js';
 import { describeEndpoint, type Endpoint, type Listener, type Network } from './transport/connection.js';
@@ -26,12 +29,19 @@ const agents = new Map<string, Agent>();
 /** A channel whose DataClient failed to start tries again on use, at most this often. */
 const INIT_RETRY_MS = 1000;
 
-/** The agent of this spec's port (or of single mode), created on first use. */
+/** The endpoint of these options: the Unix socket `path` if given, else the TCP port. Throws SocketPathError. */
+export function endpointOf(options: ResolvedOptions): Endpoint {
+  if (options.path === undefined) return { kind: 'tcp', port: options.port };
+  return { kind: 'unix', path: resolveSocketPath(options.path, resolveRuntimeDir()) };
+}
+
+/** The agent of this spec's endpoint (or of single mode), created on first use. */
 export function agentFor(options: ResolvedOptions, network: Network = socketNetwork): Agent {
-  const key = options.singleMode ? 'single' : `port:${options.port}`;
+  const endpoint = endpointOf(options);
+  const key = options.singleMode ? 'single' : `endpoint:${describeEndpoint(endpoint)}`;
   let agent = agents.get(key);
   if (!agent) {
-    agent = new Agent(key, options, network);
+    agent = new Agent(key, endpoint, options, network);
     agents.set(key, agent);
   }
   return agent;
@@ -48,16 +58,21 @@ export class Agent implements ElectionHandler, CallRouter {
   private readonly waitQueue: WaitQueue;
   private closing: Promise<void> | null = null;
   readonly transportOptions: LinkOptions;
-  private readonly endpoint: Endpoint;
   private readonly election: Election;
 
-  constructor(private readonly key: string, private readonly options: ResolvedOptions, network: Network) {
-    this.endpoint = { kind: 'tcp', port: options.port };
+  constructor(private readonly key: string, private readonly endpoint: Endpoint, private readonly options: ResolvedOptions, network: Network) {
     this.pool = new DataClientPool(this.channels, options);
     this.subscriptions = new Subscriptions(options.logger);
     this.waitQueue = new WaitQueue(this.channels, { maxQueuedCalls: options.maxQueuedCalls, where: describeEndpoint(this.endpoint) });
     this.transportOptions = linkOptionsOf(options);
-    this.election = new Election(network, { endpoint: this.endpoint, isLeader: options.isLeader, maxWaitTime: options.maxWaitTime, link: this.transportOptions, logger: options.logger }, this);
+    this.election = new Election(network, {
+      endpoint,
+      isLeader: options.isLeader,
+      maxWaitTime: options.maxWaitTime,
+      identity: () => identityFor(endpoint, options.secret),
+      link: this.transportOptions,
+      logger: options.logger,
+    }, this);
     if (options.singleMode) {
       this.state = 'leader';
     } else {
@@ -192,10 +207,10 @@ export class Agent implements ElectionHandler, CallRouter {
     for (const channel of this.channels.values()) this.openRemote(channel, link);
   }
 
-  won(server: Listener): void {
+  won(server: Listener, identity: HandshakeIdentity): void {
     this.state = 'leader';
     const { transportOptions: transport, logger } = this;
-    this.leader = new LeaderServer(server, this.pool, { transport, connectTimeout: this.options.connectTimeout, logger });
+    this.leader = new LeaderServer(server, this.pool, { transport, connectTimeout: this.options.connectTimeout, identity, logger });
     this.logger.info?.(`[onelink] process ${process.pid} leads ${describeEndpoint(this.endpoint)}`);
     for (const channel of this.channels.values()) this.startHost(channel);
   }

@@ -2,7 +2,9 @@
 // take it (a leader, a leader closing, a hung leader, a foreign program), and the slow retry after
 // a failed election. Each outcome is reported to the agent.
 import pRetry, { AbortError } from 'p-retry';
+import { AuthError, type HandshakeIdentity } from '../protocol/index.js';
 import { HandshakeError, NoLeaderError, NotLeaderError } from './errors.js';
+import { SocketPathError } from './security/errors.js';
 import { LeaderLink, type LinkHandler, type LinkOptions } from './follower/link.js';
 import { ConnectFailedError } from './follower/link-errors.js';
 import type { Logger } from './options.js';
@@ -13,6 +15,8 @@ export const RACE_ROUNDS = 3;
 
 /** After a failed election, the next one starts after maxWaitTime, at most this long. */
 const RETRY_AFTER_FAILURE_MS = 5000;
+/** While a process that cannot authenticate holds the endpoint, it is tried again this often: it may go away. */
+const RETRY_AFTER_AUTH_FAILURE_MS = 1000;
 
 export interface ElectionOptions {
   endpoint: Endpoint;
@@ -20,6 +24,8 @@ export interface ElectionOptions {
   isLeader: boolean | undefined;
   /** How long one election may take before it fails with NoLeaderError. */
   maxWaitTime: number;
+  /** This process's key for the endpoint, loaded before the first listen or connect. */
+  identity(): Promise<HandshakeIdentity>;
   link: LinkOptions;
   logger: Logger;
 }
@@ -29,8 +35,8 @@ export interface ElectionHandler extends LinkHandler {
   electing(): void;
   /** A connection to the leader is up and its handshake sent: what is sent now travels right behind it. */
   connecting(link: LeaderLink): void;
-  /** This process holds the endpoint: it leads. */
-  won(listener: Listener): void;
+  /** This process holds the endpoint: it leads, proving `identity` to its followers. */
+  won(listener: Listener, identity: HandshakeIdentity): void;
   /** This process follows the leader behind `link`. */
   following(link: LeaderLink): void;
   /** No leader: calls fail with `error` until the next election. */
@@ -40,6 +46,7 @@ export interface ElectionHandler extends LinkHandler {
 export class Election {
   private stopped = false;
   private retryTimer: NodeJS.Timeout | null = null;
+  private lastFailure: string | null = null;
 
   constructor(private readonly network: Network, private readonly options: ElectionOptions, private readonly handler: ElectionHandler) {}
 
@@ -61,6 +68,14 @@ export class Election {
 
   private async run(afterLoss: boolean): Promise<void> {
     const { endpoint, maxWaitTime } = this.options;
+    let identity: HandshakeIdentity;
+    try {
+      identity = await this.options.identity();
+    } catch (err) {
+      // RuntimeDirError, KeyFileError: nothing can be proved, so neither lead nor follow.
+      if (!this.stopped) this.fail(err as Error);
+      return;
+    }
     try {
       await pRetry(
         async () => {
@@ -68,7 +83,7 @@ export class Election {
           // connection a moment later: a few immediate rounds cross that window without a backoff.
           for (let round = 1; ; round++) {
             try {
-              await this.contend(afterLoss);
+              await this.contend(afterLoss, identity);
               return;
             } catch (err) {
               if (round >= RACE_ROUNDS || !isRefusal(err)) throw err;
@@ -81,7 +96,7 @@ export class Election {
       );
     } catch (err) {
       if (this.stopped) return;
-      const error = err instanceof HandshakeError || err instanceof NotLeaderError
+      const error = err instanceof HandshakeError || err instanceof NotLeaderError || err instanceof AuthError || err instanceof SocketPathError
         ? err
         : new NoLeaderError(`no leader could be elected or reached on ${describeEndpoint(endpoint)} within maxWaitTime (${maxWaitTime} ms): ${(err as Error).message}`, { cause: err });
       this.fail(error);
@@ -89,7 +104,7 @@ export class Election {
   }
 
   /** One round: take the endpoint, or connect to whatever holds it. */
-  private async contend(afterLoss: boolean): Promise<void> {
+  private async contend(afterLoss: boolean, identity: HandshakeIdentity): Promise<void> {
     const { endpoint, isLeader } = this.options;
     if (this.stopped) throw new AbortError('election stopped');
     if (isLeader !== false) {
@@ -101,19 +116,27 @@ export class Election {
         throw new AbortError('election stopped');
       }
       if (listener) {
-        this.handler.won(listener);
+        this.lastFailure = null;
+        this.handler.won(listener, identity);
         return;
       }
-      if (isLeader === true) throw new AbortError(new NotLeaderError(endpoint.port));
+      if (isLeader === true) throw new AbortError(new NotLeaderError(endpoint.kind === 'tcp' ? endpoint.port : endpoint.path));
     }
     let link: LeaderLink;
     try {
-      link = await LeaderLink.connect(this.network, endpoint, this.options.link, this.handler, (early) => this.handler.connecting(early));
+      link = await LeaderLink.connect(this.network, endpoint, identity, this.options.link, this.handler, (early) => this.handler.connecting(early));
     } catch (err) {
+      if (err instanceof ConnectFailedError && err.reason === 'unauthenticated') {
+        const where = describeEndpoint(endpoint);
+        throw new AbortError(new AuthError(
+          `${where} is held by a process that cannot prove it holds this application's key (another user or application?): ` +
+            `give this application its own port or path, or stop that process (${err.message})`,
+        ));
+      }
       // Bytes that are not onelink, or silence on first contact: the endpoint belongs to another program.
       // After a loss, silence is a hung leader (it may recover): keep trying.
       if (err instanceof ConnectFailedError && (err.reason === 'foreign' || (err.reason === 'silent' && !afterLoss))) {
-        throw new AbortError(new HandshakeError(err.message, endpoint.port, { cause: err.cause }));
+        throw new AbortError(new HandshakeError(err.message, portOf(endpoint), { cause: err.cause }));
       }
       throw err;
     }
@@ -121,18 +144,24 @@ export class Election {
       link.destroy();
       throw new AbortError('election stopped');
     }
+    this.lastFailure = null;
     this.handler.following(link);
   }
 
   private fail(error: Error): void {
-    this.options.logger.error(`[onelink] ${error.message}`);
+    // The same failure again and again (a squatter holding on) is logged once.
+    if (error.message !== this.lastFailure) this.options.logger.error(`[onelink] ${error.message}`);
+    this.lastFailure = error.message;
     this.handler.failed(error);
-    if (!(error instanceof NoLeaderError)) return;
-    // A leader may appear later (a hung one recovering, a process starting): keep looking, slowly.
+    // A program that is not onelink, or a leader asked for and taken: retrying would not help.
+    if (error instanceof HandshakeError || error instanceof NotLeaderError) return;
+    // A leader may appear later (a hung one recovering, a process starting, a squatter leaving, a
+    // key file repaired): keep looking, slowly.
+    const retryMs = error instanceof AuthError ? RETRY_AFTER_AUTH_FAILURE_MS : RETRY_AFTER_FAILURE_MS;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       this.start(true);
-    }, Math.min(this.options.maxWaitTime, RETRY_AFTER_FAILURE_MS));
+    }, Math.min(this.options.maxWaitTime, retryMs));
     this.retryTimer.unref();
   }
 }
@@ -140,4 +169,9 @@ export class Election {
 /** Nothing listens on the endpoint any more, or what listened is closing: worth trying to take it at once. */
 function isRefusal(err: unknown): boolean {
   return err instanceof ConnectFailedError && (err.reason === 'refused' || err.reason === 'reset');
+}
+
+/** The port errors report; 0 for a Unix socket (its path is in the message). */
+function portOf(endpoint: Endpoint): number {
+  return endpoint.kind === 'tcp' ? endpoint.port : 0;
 }

@@ -34,8 +34,9 @@ export class NoLeaderError extends OnelinkError {
 
 /** `isLeader: true` was asked for, but another process holds the port. */
 export class NotLeaderError extends OnelinkError {
-  constructor(port: number) {
-    super('ERR_ONELINK_NOT_LEADER', `isLeader is true but 127.0.0.1:${port} is already held by another process`);
+  /** `endpoint`: a port, or the path of a Unix socket. */
+  constructor(endpoint: number | string) {
+    super('ERR_ONELINK_NOT_LEADER', `isLeader is true but ${typeof endpoint === 'number' ? `127.0.0.1:${endpoint}` : endpoint} is already held by another process`);
   }
 }
 

@@ -8,7 +8,8 @@ export { DEFAULT_PORT, defaults } from './options.js';
 export type { ClusterOptions, DelegateKind, DelegateSpec, Logger } from './options.js';
 export { closeOnSignals, SHUTDOWN_DEFAULTS } from './shutdown.js';
 export type { Closable, CloseOnSignalsOptions, GracefulShutdown } from './shutdown.js';
-export { ProtocolError } from '../protocol/index.js';
+export { AuthError, ProtocolError } from '../protocol/index.js';
+export { KeyFileError, RuntimeDirError, SocketPathError } from './security/errors.js';
 export type { Transcode } from '../protocol/index.js';
 
 /** `cluster(Client, options)`, with `cluster.close` and `cluster.APIClientBase` as in cluster-client 3.x. */

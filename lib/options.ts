@@ -23,6 +23,16 @@ export interface ClusterOptions {
   name?: string;
   /** Local TCP port the processes compete for: an integer from 1 to 65535. Default: env NODE_CLUSTER_CLIENT_PORT, else 7777. */
   port?: number;
+  /**
+   * A Unix socket to compete for instead of the port: an absolute path, or a bare name for a socket
+   * in this user's runtime directory. Default: env ONELINK_PATH, else none (the TCP port).
+   */
+  path?: string;
+  /**
+   * The key followers and leader prove they hold is derived from this secret instead of read from the
+   * runtime directory: for processes that share a network namespace but not a file system. Default: env ONELINK_SECRET.
+   */
+  secret?: string;
   /** No leader election: clients of one name in this process share one DataClient. Default: env NODE_CLUSTER_CLIENT_SINGLE_MODE === '1'. */
   singleMode?: boolean;
   /** true: this process must win the port or fail; false: never leads, waits for a leader. Default: undefined (compete). */
@@ -82,8 +92,10 @@ export const defaults = {
   maxQueuedCalls: 10000,
 } as const;
 
-export interface ResolvedOptions extends Required<Omit<ClusterOptions, 'isLeader' | 'idempotent' | 'name'>> {
+export interface ResolvedOptions extends Required<Omit<ClusterOptions, 'isLeader' | 'idempotent' | 'name' | 'path' | 'secret'>> {
   name: string;
+  path: string | undefined;
+  secret: string | undefined;
   isLeader: boolean | undefined;
   idempotent: string[];
 }
@@ -115,6 +127,9 @@ export function resolveOptions(options: ClusterOptions, className: string): Reso
     ...defaults,
     port: given.port ?? portFromEnv(),
     singleMode: given.singleMode ?? singleModeFromEnv(),
+    // An empty variable counts as unset.
+    path: process.env.ONELINK_PATH || undefined,
+    secret: process.env.ONELINK_SECRET || undefined,
     transcode: defaultTranscode,
     formatKey: stableKey,
     logger: defaultLogger,
@@ -140,6 +155,9 @@ function checkOptions(o: ResolvedOptions): void {
     if (typeof o[option] !== 'boolean') throw new InvalidOptionError(option, o[option], 'true or false');
   }
   if (o.isLeader !== undefined && typeof o.isLeader !== 'boolean') throw new InvalidOptionError('isLeader', o.isLeader, 'true, false or undefined');
+  for (const option of ['path', 'secret'] as const) {
+    if (o[option] !== undefined && (typeof o[option] !== 'string' || o[option].length === 0)) throw new InvalidOptionError(option, o[option], 'a non-empty string');
+  }
   if (!Array.isArray(o.idempotent) || !o.idempotent.every((name) => typeof name === 'string')) {
     throw new InvalidOptionError('idempotent', o.idempotent, 'an array of delegated method names');
   }

@@ -21,7 +21,7 @@ import { decodeValue, encodeValue } from './codec.js';
 import { describeValue } from './describe.js';
 import { FrameKind, HANDSHAKE_MAGIC, PROTOCOL_VERSION } from './constants.js';
 import { ProtocolError } from './errors.js';
-import { encodeFrame } from './frame.js';
+import { encodeFrame, versionMismatch } from './frame.js';
 import type { Frame } from './frame.js';
 
 export { AuthError } from './auth-errors.js';
@@ -142,6 +142,15 @@ export function encodeLeaderHello(h: { pid: number; nonce: Buffer; proof: Buffer
   return handshakeFrame({ magic: HANDSHAKE_MAGIC, version: PROTOCOL_VERSION, pid: h.pid, role: 'leader', nonce: h.nonce, proof: h.proof });
 }
 
+/**
+ * The leader's answer to a peer of an older protocol version: a frame of this version, which that
+ * peer's decoder reports as a version mismatch, instead of a silent close it would retry forever.
+ * It carries nothing but the version.
+ */
+export function encodeVersionRefusal(): Buffer {
+  return handshakeFrame({ magic: HANDSHAKE_MAGIC, version: PROTOCOL_VERSION, role: 'leader' });
+}
+
 export function encodeAuth(proof: Buffer): Buffer {
   return handshakeFrame({ magic: HANDSHAKE_MAGIC, proof });
 }
@@ -174,7 +183,7 @@ function handshakeObject(frame: Frame, what: string): Record<string, unknown> {
 
 function helloFields(h: Record<string, unknown>): { version: number; pid: number; nonce: Buffer } {
   if (h.version !== PROTOCOL_VERSION) {
-    fail(`protocol version mismatch: peer speaks onelink protocol ${typeof h.version === 'number' ? h.version : describeValue(h.version)}, this side ${PROTOCOL_VERSION}`);
+    fail(versionMismatch(typeof h.version === 'number' ? h.version : describeValue(h.version)));
   }
   if (typeof h.pid !== 'number' || !Number.isSafeInteger(h.pid) || h.pid < 0) fail(`bad hello: pid is ${describeValue(h.pid)}, expected an integer >= 0`);
   if (h.nonce === undefined) fail('bad hello: it carries no nonce: the peer runs a onelink version without authentication');

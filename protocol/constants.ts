@@ -1,7 +1,7 @@
 // Wire-format constants shared by both ends of a onelink socket.
 
 /** Version byte at offset 0 of every frame header. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Every frame starts with a fixed 24-byte big-endian header. */
 export const HEADER_SIZE = 24;

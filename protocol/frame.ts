@@ -129,6 +129,9 @@ export function encodeFrame(
  */
 export function decodeHeader(source: Uint8Array, offset: number, maxFrameSize: number, into: FrameHeader): ProtocolError | null {
   const version = source[offset]!;
+  if (version >= 1 && version < PROTOCOL_VERSION) {
+    return new ProtocolError('ERR_ONELINK_PROTOCOL_VERSION', versionMismatch(version));
+  }
   if (version !== PROTOCOL_VERSION) {
     return new ProtocolError(
       'ERR_ONELINK_PROTOCOL_VERSION',
@@ -196,4 +199,16 @@ function textHint(source: Uint8Array, offset: number): string {
     text += String.fromCharCode(c);
   }
   return text.length >= 3 ? ` (the bytes read as text: ${JSON.stringify(text)})` : '';
+}
+
+const VERSION_MISMATCH = 'protocol version mismatch';
+
+/** The message of a peer that speaks another version of onelink: every process of an endpoint must run the same one. */
+export function versionMismatch(peerVersion: number | string): string {
+  return `${VERSION_MISMATCH}: peer speaks onelink protocol ${peerVersion}, this side ${PROTOCOL_VERSION}: run the same onelink version in every process of the endpoint`;
+}
+
+/** Whether a ProtocolError says the peer speaks another version of onelink (not another protocol). */
+export function isVersionMismatch(error: unknown): boolean {
+  return error instanceof ProtocolError && error.message.startsWith(VERSION_MISMATCH);
 }

@@ -6,7 +6,8 @@
 //   the one reader of the 24-byte header.
 // - decoder: FrameDecoder, a streaming byte → frame state machine.
 // - codec: the MessagePack value codec (encodeValue / decodeValue, defaultTranscode).
-// - handshake: the hello frame each side sends first (encodeHello / parseHello).
+// - auth: the authenticated handshake each connection starts with (ConnectingHandshake for a
+//   follower or tool, LeaderHandshake for the leader; AuthError, MAX_HANDSHAKE_FRAME_SIZE).
 // - messages: the connection object of each frame (Op table, OK/ERROR response markers,
 //   encodeConnection / decodeConnection) and the heartbeat (PING, isPing / isPong).
 // - payload: application bodies (arguments, results, values), with the raw-Buffer flag rules.
@@ -18,6 +19,6 @@ export * from './error-wire.js';
 export * from './frame.js';
 export * from './decoder.js';
 export * from './codec.js';
-export * from './handshake.js';
+export * from './auth.js';
 export * from './messages.js';
 export * from './payload.js';

@@ -17,9 +17,11 @@ export class LinkLostError extends Error {
  * - reset: the holder closed or reset the connection before its handshake, as a closing leader does;
  * - failed: another connection error;
  * - silent: it accepted the connection but did not answer the handshake within connectTimeout;
- * - foreign: it answered bytes that are not a onelink leader of this version.
+ * - foreign: it answered bytes that are not a onelink leader of this version;
+ * - unauthenticated: it speaks onelink but did not prove it holds the endpoint key (another user's
+ *   or application's process, a squatter).
  */
-export type ConnectFailureReason = 'refused' | 'reset' | 'failed' | 'silent' | 'foreign';
+export type ConnectFailureReason = 'refused' | 'reset' | 'failed' | 'silent' | 'foreign' | 'unauthenticated';
 
 export class ConnectFailedError extends Error {
   readonly code = 'ERR_ONELINK_CONNECT_FAILED';
@@ -32,7 +34,8 @@ export class ConnectFailedError extends Error {
 
 /** The reason of a connection error, from its errno. */
 export function reasonOf(error: NodeJS.ErrnoException): ConnectFailureReason {
-  if (error.code === 'ECONNREFUSED') return 'refused';
+  // ENOENT: no socket file at a Unix socket path, as good as a refusal.
+  if (error.code === 'ECONNREFUSED' || error.code === 'ENOENT') return 'refused';
   if (error.code === 'ECONNRESET') return 'reset';
   return 'failed';
 }

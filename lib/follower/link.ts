@@ -1,5 +1,5 @@
 // A follower's link to the leader: handshake, requests with ids and deadlines, pushes from the leader.
-import { encodeHello, FrameKind, parseHello, ProtocolError, type Frame } from '../../protocol/index.js';
+import { AuthError, ConnectingHandshake, FrameKind, ProtocolError, type Frame, type HandshakeIdentity } from '../../protocol/index.js';
 import { DeadlineSweep } from '../deadline-sweep.js';
 import { ResponseTimeoutError } from '../errors.js';
 import { decodeConnection, Op } from '../messages.js';
@@ -57,33 +57,33 @@ export class LeaderLink {
   private lastConnection: Buffer | null = null;
   private lastMessage: unknown[] = [];
   private readonly transport: FramedTransport;
+  private readonly auth: ConnectingHandshake;
   leaderPid = 0;
 
   private constructor(
     network: Network,
     private readonly endpoint: Endpoint,
+    identity: HandshakeIdentity,
     options: LinkOptions,
     private readonly handler: LinkHandler,
-    early: ((link: LeaderLink) => void) | undefined,
+    private readonly early: ((link: LeaderLink) => void) | undefined,
   ) {
+    this.auth = new ConnectingHandshake(identity, 'follower');
     this.transport = new FramedTransport(network.connect(endpoint), {
-      onConnect: () => {
-        this.transport.sendEncoded(encodeHello({ pid: process.pid, role: 'follower' }));
-        early?.(this);
-      },
+      onConnect: () => this.transport.sendEncoded(this.auth.hello()),
       onFrame: (frame) => this.receive(frame),
       onClose: (error) => this.lost(error),
     }, options);
   }
 
   /**
-   * Connects to whatever holds the endpoint and proves it is a onelink leader of our protocol version.
-   * `early` runs as soon as the connection is up: what it sends (the channel opens) travels right
-   * behind the handshake instead of a round trip later. Should the handshake fail, those requests
-   * fail with LinkLostError.
+   * Connects to whatever holds the endpoint and has it prove it holds the endpoint key, before
+   * sending anything but a hello: a squatter learns nothing. `early` runs once the leader's proof is
+   * verified: what it sends (the channel opens) leaves in the same write as this side's proof, so
+   * the handshake costs one round trip.
    */
-  static connect(network: Network, endpoint: Endpoint, options: LinkOptions, handler: LinkHandler, early?: (link: LeaderLink) => void): Promise<LeaderLink> {
-    const link = new LeaderLink(network, endpoint, options, handler, early);
+  static connect(network: Network, endpoint: Endpoint, identity: HandshakeIdentity, options: LinkOptions, handler: LinkHandler, early?: (link: LeaderLink) => void): Promise<LeaderLink> {
+    const link = new LeaderLink(network, endpoint, identity, options, handler, early);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         link.failHandshake(new ConnectFailedError(
@@ -98,14 +98,23 @@ export class LeaderLink {
 
   private completeHandshake(frame: Frame): void {
     const handshake = this.handshake!;
+    const where = describeEndpoint(this.endpoint);
+    let auth: Buffer;
     try {
-      this.leaderPid = parseHello(frame).pid;
+      const accepted = this.auth.acceptLeaderHello(frame);
+      this.leaderPid = accepted.leader.pid;
+      auth = accepted.auth;
     } catch (err) {
-      this.failHandshake(new ConnectFailedError('foreign', `${describeEndpoint(this.endpoint)} is not a onelink leader of this version: ${(err as Error).message}`, { cause: err }));
+      this.failHandshake(err instanceof AuthError
+        ? new ConnectFailedError('unauthenticated', `${where}: ${err.message}`, { cause: err })
+        : new ConnectFailedError('foreign', `${where} is not a onelink leader of this version: ${(err as Error).message}`, { cause: err }));
       return;
     }
     this.handshake = null;
     clearTimeout(handshake.timer);
+    this.transport.sendEncoded(auth);
+    this.transport.authenticate();
+    this.early?.(this);
     this.transport.startHeartbeat();
     handshake.resolve();
   }

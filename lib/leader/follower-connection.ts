@@ -1,7 +1,8 @@
 // One follower's connection on the leader's side: its handshake, then the operations it sends
 // (open, invoke, subscribe, publish, close...) served by the DataClients of the pool.
-// A follower's bad bytes close that follower's connection and nothing else.
-import { encodeHello, encodeValue, FrameKind, parseHello, type Frame, type Transcode } from '../../protocol/index.js';
+// A follower's bad bytes close that follower's connection and nothing else; a peer that does not
+// prove it holds the endpoint key gets nothing but the leader's hello.
+import { encodeValue, encodeVersionRefusal, FrameKind, isVersionMismatch, LeaderHandshake, type Frame, type HandshakeIdentity, type ProtocolError, type Transcode } from '../../protocol/index.js';
 import { OptionsMismatchError } from '../errors.js';
 import { decodeConnection, encodeConnection, EMPTY, ERROR_RESPONSE, errorToWire, OK_RESPONSE, Op, type ChannelAgreement } from '../messages.js';
 import type { Logger } from '../options.js';
@@ -14,8 +15,10 @@ import type { DataClientPool } from './pool.js';
 
 export interface LeaderOptions {
   transport: TransportOptions;
-  /** A connection that sends no handshake within this time is dropped. */
+  /** A connection that does not complete the handshake (its proof verified) within this time is dropped. */
   connectTimeout: number;
+  /** What this leader proves, and checks that followers prove. */
+  identity: HandshakeIdentity;
   logger: Logger;
 }
 
@@ -29,7 +32,9 @@ export interface ConnectionOwner {
 
 export class FollowerConnection {
   private readonly transport: FramedTransport;
-  private handshaken = false;
+  private readonly auth: LeaderHandshake;
+  /** Where the handshake is: the follower's hello is awaited, then its proof; then it is served. */
+  private stage: 'hello' | 'proof' | 'served' = 'hello';
   private readonly handshakeTimer: NodeJS.Timeout;
   /** Channels this follower opened. */
   private readonly channels = new Map<string, DataClientHost>();
@@ -47,13 +52,16 @@ export class FollowerConnection {
     const { options } = owner;
     this.pool = owner.pool;
     this.logger = options.logger;
+    this.auth = new LeaderHandshake(options.identity);
     this.transport = new FramedTransport(connection, {
       onFrame: (frame) => this.receive(frame),
+      onProtocolError: (error) => this.refuseVersion(error),
       onClose: (error) => this.closed(error),
     }, options.transport);
-    // A connection that never completes the handshake (a half header left open, a port scanner) is dropped.
+    // A connection that never completes the handshake (a half header left open, a port scanner, a
+    // peer without the key that stays connected) is dropped.
     this.handshakeTimer = setTimeout(() => {
-      this.logger.warn(`[onelink] ${this.transport.remote} sent no handshake within ${options.connectTimeout} ms; closing it`);
+      this.logger.warn(`[onelink] ${this.transport.remote} did not complete the handshake within ${options.connectTimeout} ms; closing it`);
       this.transport.destroy();
     }, options.connectTimeout);
     this.handshakeTimer.unref();
@@ -89,7 +97,7 @@ export class FollowerConnection {
   }
 
   private receive(frame: Frame): void {
-    if (!this.handshaken) {
+    if (this.stage !== 'served') {
       this.handshake(frame);
       return;
     }
@@ -108,18 +116,31 @@ export class FollowerConnection {
     }
   }
 
+  /** The follower's hello gets the leader's (with its proof); the follower's proof opens the connection. */
   private handshake(frame: Frame): void {
     try {
-      parseHello(frame);
+      if (this.stage === 'hello') {
+        this.transport.sendEncoded(this.auth.acceptHello(frame).reply);
+        this.stage = 'proof';
+        return;
+      }
+      this.auth.acceptAuth(frame);
     } catch (err) {
-      this.logger.warn(`[onelink] rejected a connection from ${this.transport.remote}: ${(err as Error).message}`);
+      this.logger.warn(`[onelink] refused a connection from ${this.transport.remote}: ${(err as Error).message}`);
       this.transport.destroy();
       return;
     }
     clearTimeout(this.handshakeTimer);
-    this.handshaken = true;
-    this.transport.sendEncoded(encodeHello({ pid: process.pid, role: 'leader' }));
+    this.stage = 'served';
+    this.transport.authenticate();
     this.transport.startHeartbeat();
+  }
+
+  /** A process of an older onelink is told the version (its decoder reports the mismatch), not just cut off. */
+  private refuseVersion(error: ProtocolError): void {
+    if (this.stage !== 'hello' || !isVersionMismatch(error)) return;
+    this.transport.sendEncoded(encodeVersionRefusal());
+    this.transport.flush();
   }
 
   private dispatch(message: unknown[], frame: Frame): void {
@@ -272,7 +293,7 @@ export class FollowerConnection {
 
   private closed(error: Error | undefined): void {
     clearTimeout(this.handshakeTimer);
-    if (error && this.handshaken) this.logger.warn(`[onelink] follower ${this.transport.remote} dropped: ${error.message}`);
+    if (error && this.stage === 'served') this.logger.warn(`[onelink] follower ${this.transport.remote} dropped: ${error.message}`);
     for (const name of [...this.channels.keys()]) this.release(name);
     this.owner.forget(this);
   }

@@ -1,12 +1,12 @@
 // The seam under the protocol: a byte connection, and a network on which a process listens on an
 // endpoint or connects to it. socket.ts implements it over node:net, memory.ts in memory for tests.
 
-/** Where the processes of one machine meet. Only TCP on the loopback interface exists today. */
-export type Endpoint = { kind: 'tcp'; port: number };
+/** Where the processes of one machine meet: a TCP port on the loopback interface, or a Unix socket (an absolute path). */
+export type Endpoint = { kind: 'tcp'; port: number } | { kind: 'unix'; path: string };
 
 /** The endpoint as messages name it. */
 export function describeEndpoint(endpoint: Endpoint): string {
-  return `127.0.0.1:${endpoint.port}`;
+  return endpoint.kind === 'unix' ? endpoint.path : `127.0.0.1:${endpoint.port}`;
 }
 
 /** What a connection reports, in this order: onConnect (outgoing ones), onData..., onError..., onClose once. */

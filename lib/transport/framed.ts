@@ -1,6 +1,6 @@
 // Frames over one byte connection: the decoder, writes coalesced per tick, heartbeats.
 // What a frame means is the business of lib/leader/ and lib/follower/.
-import { COPY_LIMIT, EMPTY, FrameDecoder, FrameKind, HEADER_SIZE, isPing, isPong, PING, writeHeader, type Frame, type ProtocolError } from '../../protocol/index.js';
+import { COPY_LIMIT, EMPTY, FrameDecoder, FrameKind, HEADER_SIZE, isPing, isPong, MAX_HANDSHAKE_FRAME_SIZE, PING, writeHeader, type Frame, type ProtocolError } from '../../protocol/index.js';
 import { PeerSilentError } from '../errors.js';
 import type { Connection, ConnectionHandler } from './connection.js';
 
@@ -8,10 +8,13 @@ export interface TransportHandler {
   /** An outgoing connection is established. */
   onConnect?(): void;
   onFrame(frame: Frame): void;
+  /** The bytes received are not frames of this protocol; the connection is destroyed right after. */
+  onProtocolError?(error: ProtocolError): void;
   onClose(error: Error | undefined): void;
 }
 
 export interface TransportOptions {
+  /** Largest frame body once the peer is authenticated; before, MAX_HANDSHAKE_FRAME_SIZE. */
   maxFrameSize: number;
   heartbeatInterval: number;
   heartbeatMaxMisses: number;
@@ -32,6 +35,7 @@ export class FramedTransport implements ConnectionHandler {
   private heard = true;
   private missed = 0;
   private pingId = 0;
+  private authenticated = false;
 
   constructor(
     private readonly connection: Connection,
@@ -42,10 +46,22 @@ export class FramedTransport implements ConnectionHandler {
     this.decoder = new FrameDecoder(
       {
         onFrame: (frame) => this.receive(frame),
-        onError: (error: ProtocolError) => this.destroy(error),
+        onError: (error: ProtocolError) => {
+          this.handler.onProtocolError?.(error);
+          this.destroy(error);
+        },
       },
-      { maxFrameSize: options.maxFrameSize },
+      { maxFrameSize: Math.min(MAX_HANDSHAKE_FRAME_SIZE, options.maxFrameSize) },
     );
+  }
+
+  /**
+   * The peer proved it holds the endpoint key: frames up to maxFrameSize are accepted from the next
+   * header on (those behind the proof in the same chunk included), and pings are answered.
+   */
+  authenticate(): void {
+    this.authenticated = true;
+    this.decoder.maxFrameSize = this.options.maxFrameSize;
   }
 
   /** An outgoing connection is up: the session sends its handshake. */
@@ -98,7 +114,12 @@ export class FramedTransport implements ConnectionHandler {
   }
 
   private receive(frame: Frame): void {
-    // Pings are answered here so that a busy session layer still looks alive.
+    // Pings are answered here so that a busy session layer still looks alive; before
+    // authentication, every frame goes to the handshake.
+    if (!this.authenticated) {
+      this.handler.onFrame(frame);
+      return;
+    }
     if (isPing(frame)) {
       this.send(FrameKind.RESPONSE, 0, frame.id, 0, EMPTY, EMPTY);
       return;

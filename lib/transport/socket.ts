@@ -1,5 +1,6 @@
-// The network of real processes: node:net sockets on the loopback interface.
+// The network of real processes: node:net sockets on the loopback interface, or Unix sockets.
 import net from 'node:net';
+import { claimSocketPath } from '../security/socket-path.js';
 import type { Connection, ConnectionHandler, Endpoint, Listener, Network } from './connection.js';
 
 class SocketConnection implements Connection {
@@ -14,7 +15,7 @@ class SocketConnection implements Connection {
   }
 
   get remote(): string {
-    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+    return this.socket.remoteAddress ? `${this.socket.remoteAddress}:${this.socket.remotePort}` : 'a Unix socket peer';
   }
 
   get writableLength(): number {
@@ -58,15 +59,20 @@ class SocketListener implements Listener {
     for (const connection of accepted) onConnection(connection);
   }
 
+  /** On a Unix socket, also removes the socket file (node:net unlinks it). */
   close(): Promise<void> {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }
 
 export const socketNetwork: Network = {
-  listen(endpoint: Endpoint): Promise<Listener | null> {
+  async listen(endpoint: Endpoint): Promise<Listener | null> {
+    const server = net.createServer();
+    if (endpoint.kind === 'unix') {
+      // A socket file left by a dead leader is claimed; a live one is never unlinked.
+      return (await claimSocketPath(server, endpoint.path)) === 'listening' ? new SocketListener(server) : null;
+    }
     return new Promise((resolve, reject) => {
-      const server = net.createServer();
       server.once('error', (err: NodeJS.ErrnoException) => {
         if (err.code === 'EADDRINUSE') resolve(null);
         else reject(err);
@@ -80,6 +86,7 @@ export const socketNetwork: Network = {
   },
 
   connect(endpoint: Endpoint): Connection {
-    return new SocketConnection(net.connect({ port: endpoint.port, host: '127.0.0.1' }));
+    const socket = endpoint.kind === 'unix' ? net.connect(endpoint.path) : net.connect({ port: endpoint.port, host: '127.0.0.1' });
+    return new SocketConnection(socket);
   },
 };

@@ -1,7 +1,8 @@
 // Helpers of the functional tests: extra clients in worker processes, polling, and a raw
 // protocol peer that speaks frames directly to a leader (to ask it things no client would).
 import net from 'node:net';
-import { decodeValue, EMPTY, encodeConnection, encodeFrame, encodeHello, ERROR_RESPONSE, FrameDecoder, FrameKind, Op, type ChannelAgreement, type Frame } from '../../protocol/index.js';
+import { ConnectingHandshake, decodeValue, EMPTY, encodeConnection, encodeFrame, ERROR_RESPONSE, FrameDecoder, FrameKind, Op, type ChannelAgreement, type Frame } from '../../protocol/index.js';
+import { identityFor } from '../../lib/security/identity.js';
 import { resolveOptions } from '../../lib/options.js';
 import { agreementOf, buildDelegates, toDelegateSpec } from '../../lib/spec.js';
 import { EchoClient } from '../fixtures/echo-client.js';
@@ -55,7 +56,7 @@ export interface RawResponse {
   value: unknown;
 }
 
-/** A follower written by hand: the handshake, then whatever frames a test wants to send. */
+/** A follower written by hand: the handshake (with this user's key of the port), then whatever frames a test wants to send. */
 export class RawPeer {
   private readonly decoder: FrameDecoder;
   private readonly waiting = new Map<number, (frame: Frame) => void>();
@@ -81,16 +82,22 @@ export class RawPeer {
   }
 
   static async connect(port: number): Promise<RawPeer> {
+    const handshake = new ConnectingHandshake(await identityFor({ kind: 'tcp', port }, undefined), 'follower');
     const socket = net.connect({ port, host: '127.0.0.1' });
     const peer = new RawPeer(socket);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('no hello from the leader within 3000 ms')), 3000);
-      peer.hello = () => {
+      peer.hello = (frame) => {
         clearTimeout(timer);
-        resolve();
+        try {
+          socket.write(handshake.acceptLeaderHello(frame).auth);
+          resolve();
+        } catch (err) {
+          reject(err as Error);
+        }
       };
       socket.once('close', () => reject(new Error('the leader closed the connection during the handshake')));
-      socket.once('connect', () => socket.write(encodeHello({ pid: process.pid, role: 'follower' })));
+      socket.once('connect', () => socket.write(handshake.hello()));
     });
     return peer;
   }

@@ -2,7 +2,8 @@
 // them, survives, and the real followers keep getting answers throughout.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { decodeValue, encodeConnection, encodeFrame, encodeHello, encodeValue, ERROR_RESPONSE, FrameKind, OK_RESPONSE, Op, type Frame } from '../../protocol/index.js';
+import { ConnectingHandshake, decodeValue, encodeConnection, encodeFrame, encodeValue, ERROR_RESPONSE, FrameKind, OK_RESPONSE, Op, PROTOCOL_VERSION, type Frame } from '../../protocol/index.js';
+import { identityFor } from '../../lib/security/identity.js';
 import { workerAgreement } from '../functional/helpers.js';
 import { freePort } from '../support/servers.js';
 import { killAll, leaderOf, startWorkers, type WorkerProcess } from '../support/processes.js';
@@ -17,13 +18,19 @@ function request(id: number, connection: unknown[] | Buffer, application: Buffer
   return encodeFrame(FrameKind.REQUEST, 0, id, 3000, conn, application);
 }
 
-/** A raw peer that has completed the handshake with the leader. */
+/** A follower's handshake with this user's key of the port. */
+async function followerHandshake(port: number): Promise<ConnectingHandshake> {
+  return new ConnectingHandshake(await identityFor({ kind: 'tcp', port }, undefined), 'follower');
+}
+
+/** A raw peer that has completed the handshake with the leader (its hello is frame 0). */
 async function handshaken(port: number): Promise<RawPeer> {
+  const handshake = await followerHandshake(port);
   const peer = await RawPeer.connect(port);
-  peer.write(encodeHello({ pid: process.pid, role: 'follower' }));
-  const hello = decodeValue((await peer.frame(0)).connection) as Record<string, unknown>;
-  assert.equal(hello.magic, 'onelink');
-  assert.equal(hello.role, 'leader');
+  peer.write(handshake.hello());
+  const { leader, auth } = handshake.acceptLeaderHello(await peer.frame(0));
+  assert.equal(leader.role, 'leader');
+  peer.write(auth);
   return peer;
 }
 
@@ -103,7 +110,7 @@ describe('scenario: hostile bytes against a real leader', function () {
 
   it('a header announcing a 4 GiB body, before and after a handshake: dropped at once', async () => {
     const header = Buffer.alloc(24);
-    header[0] = 1;
+    header[0] = PROTOCOL_VERSION;
     header.writeUInt32BE(1, 8); // id 1
     header.writeUInt32BE(0xffffffff, 20); // application length
     const before = await connect();
@@ -119,7 +126,7 @@ describe('scenario: hostile bytes against a real leader', function () {
 
   it('half a header left open: dropped after connectTimeout', async () => {
     const peer = await connect();
-    peer.write(encodeHello({ pid: process.pid, role: 'follower' }).subarray(0, 10));
+    peer.write((await followerHandshake(port)).hello().subarray(0, 10));
     const ms = await peer.closedWithin(CONNECT_TIMEOUT + MARGIN_MS);
     assert.ok(ms >= CONNECT_TIMEOUT - 100, `dropped after ${ms} ms, before connectTimeout (${CONNECT_TIMEOUT} ms)`);
     console.log(`      half header dropped after ${ms} ms (connectTimeout ${CONNECT_TIMEOUT} ms)`);

@@ -1,7 +1,7 @@
 // Two agents of one port in one process, over the in-memory network: the whole path of a call from
 // a follower to the leader's DataClient and back, and an idempotent call surviving a handover.
 import assert from 'node:assert/strict';
-import { Agent } from '../../../lib/agent.js';
+import { Agent, endpointOf } from '../../../lib/agent.js';
 import type { ChannelMember } from '../../../lib/channel.js';
 import { LeaderLostError } from '../../../lib/errors.js';
 import { MemoryNetwork } from '../../../lib/transport/memory.js';
@@ -30,7 +30,8 @@ describe('agent over the in-memory network', () => {
   const options = { port: 1, maxWaitTime: 2000, responseTimeout: 1000 };
 
   function agent(network: MemoryNetwork, key: string): Agent {
-    return new Agent(key, specOf(Counter, options).options, network);
+    const resolved = specOf(Counter, options).options;
+    return new Agent(key, endpointOf(resolved), resolved, network);
   }
 
   beforeEach(() => {
@@ -57,7 +58,8 @@ describe('agent over the in-memory network', () => {
   it('re-sends an idempotent call in flight to the next leader when the leader closes, and fails another with LeaderLostError', async () => {
     const network = new MemoryNetwork();
     const hasty = { ...options, responseTimeout: 50 }; // the leader drains its calls in flight for this long
-    const leader = new Agent('a', specOf(Counter, hasty).options, network);
+    const resolved = specOf(Counter, hasty).options;
+    const leader = new Agent('a', endpointOf(resolved), resolved, network);
     const leaderChannel = leader.join(member, specOf(Counter, hasty));
     await leaderChannel.ready;
     const follower = agent(network, 'b');

@@ -6,7 +6,7 @@ import { LeaderLostError, ResponseTimeoutError } from '../../../lib/errors.js';
 import { LeaderLink } from '../../../lib/follower/link.js';
 import type { Endpoint } from '../../../lib/transport/connection.js';
 import { MemoryNetwork } from '../../../lib/transport/memory.js';
-import { channelOf, muteLeader, transportOptions } from './helpers.js';
+import { channelOf, muteLeader, testIdentity, transportOptions } from './helpers.js';
 
 class Plain {
   async get(): Promise<number> {
@@ -33,7 +33,7 @@ describe('call policy: a call whose leader is lost', () => {
   beforeEach(async () => {
     const network = new MemoryNetwork();
     muteLeader(network, endpoint);
-    link = await LeaderLink.connect(network, endpoint, { ...transportOptions, connectTimeout: 1000 }, { onPush() {}, onHandover() {}, onLost() {} });
+    link = await LeaderLink.connect(network, endpoint, testIdentity, { ...transportOptions, connectTimeout: 1000 }, { onPush() {}, onHandover() {}, onLost() {} });
     router = new Router();
     channel = channelOf(Plain, { responseTimeout: 5000 });
   });

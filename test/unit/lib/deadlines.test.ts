@@ -10,7 +10,7 @@ import { EMPTY, encodeConnection, Op } from '../../../lib/messages.js';
 import type { Endpoint } from '../../../lib/transport/connection.js';
 import { MemoryNetwork } from '../../../lib/transport/memory.js';
 import { WaitQueue } from '../../../lib/wait-queue.js';
-import { channelOf, muteLeader, transportOptions } from './helpers.js';
+import { channelOf, muteLeader, testIdentity, transportOptions } from './helpers.js';
 
 class Plain {
   async get(): Promise<number> {
@@ -104,7 +104,7 @@ describe('leader link: requests waiting for their response', () => {
   it('fails each request with ResponseTimeoutError after its own timeout, the shortest first', async () => {
     const network = new MemoryNetwork();
     muteLeader(network, endpoint);
-    const link = await LeaderLink.connect(network, endpoint, { ...transportOptions, connectTimeout: 1000 }, handler);
+    const link = await LeaderLink.connect(network, endpoint, testIdentity, { ...transportOptions, connectTimeout: 1000 }, handler);
     const request = encodeConnection([Op.INVOKE, 'name', 'get']);
     const long = watch(link.request(request, 0, EMPTY, 'long', 5000));
     const short = watch(link.request(request, 0, EMPTY, 'short', 40));

@@ -8,7 +8,7 @@ import { DataClientPool } from '../../../lib/leader/pool.js';
 import { LeaderServer } from '../../../lib/leader/server.js';
 import type { Endpoint, Listener } from '../../../lib/transport/connection.js';
 import { MemoryNetwork } from '../../../lib/transport/memory.js';
-import { quietLogger, transportOptions } from './helpers.js';
+import { quietLogger, testIdentity, transportOptions } from './helpers.js';
 
 const endpoint: Endpoint = { kind: 'tcp', port: 1 };
 const where = '127.0.0.1:1';
@@ -71,6 +71,7 @@ describe('election', () => {
       endpoint,
       isLeader: undefined,
       maxWaitTime: 2000,
+      identity: async () => testIdentity,
       link: { ...transportOptions, connectTimeout: 50 },
       logger: quietLogger,
       ...options,
@@ -100,7 +101,7 @@ describe('election', () => {
 
   it('follows the leader that holds the endpoint', async () => {
     const pool = new DataClientPool(new Map(), { maxWaitTime: 100, logger: quietLogger });
-    const server = new LeaderServer((await network.listen(endpoint))!, pool, { transport: transportOptions, connectTimeout: 100, logger: quietLogger });
+    const server = new LeaderServer((await network.listen(endpoint))!, pool, { transport: transportOptions, connectTimeout: 100, identity: testIdentity, logger: quietLogger });
     const outcome = await elect({ isLeader: false }).outcome();
     assert.equal(outcome.role, 'follower');
     assert.equal(outcome.role === 'follower' && outcome.link.leaderPid, process.pid);
@@ -156,7 +157,7 @@ describe('election', () => {
 
   it('closes what it wins after stop()', async () => {
     const recorder = new Recorder();
-    const election = new Election(network, { endpoint, isLeader: undefined, maxWaitTime: 100, link: { ...transportOptions, connectTimeout: 50 }, logger: quietLogger }, recorder);
+    const election = new Election(network, { endpoint, isLeader: undefined, maxWaitTime: 100, identity: async () => testIdentity, link: { ...transportOptions, connectTimeout: 50 }, logger: quietLogger }, recorder);
     election.start(false);
     election.stop();
     await new Promise((resolve) => setTimeout(resolve, 10));

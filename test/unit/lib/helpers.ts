@@ -1,6 +1,7 @@
 // Helpers of the unit tests of lib/: channel specs without processes, and a follower written by
 // hand over the in-memory network, to send a leader the frames a test wants.
-import { decodeValue, encodeHello, FrameKind, parseHello, type Frame } from '../../../protocol/index.js';
+import { randomBytes } from 'node:crypto';
+import { ConnectingHandshake, decodeValue, FrameKind, LeaderHandshake, type Frame, type HandshakeIdentity } from '../../../protocol/index.js';
 import { LocalChannel } from '../../../lib/channel.js';
 import { encodeConnection, EMPTY, ERROR_RESPONSE } from '../../../lib/messages.js';
 import { resolveOptions, type ClusterOptions } from '../../../lib/options.js';
@@ -12,6 +13,9 @@ import { FramedTransport, type TransportOptions } from '../../../lib/transport/f
 export const quietLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
 export const transportOptions: TransportOptions = { maxFrameSize: 1024 * 1024, heartbeatInterval: 20_000, heartbeatMaxMisses: 3, isCheckHeartbeat: true };
+
+/** The key every leader and follower of the unit tests holds. */
+export const testIdentity: HandshakeIdentity = { key: randomBytes(32), endpointId: 'tcp-127.0.0.1-1', pid: process.pid };
 
 export function specOf(Client: DataClientClass, options: ClusterOptions = {}): ChannelSpec {
   const resolved = resolveOptions({ logger: quietLogger, ...options }, Client.name);
@@ -64,8 +68,10 @@ export class RawFollower {
   static async connect(network: Network, endpoint: Endpoint, options = transportOptions): Promise<RawFollower> {
     const follower = new RawFollower(network, endpoint, options);
     const hello = new Promise<Frame>((resolve) => (follower.hello = resolve));
-    follower.transport.sendEncoded(encodeHello({ pid: process.pid, role: 'follower' }));
-    parseHello(await hello);
+    const handshake = new ConnectingHandshake(testIdentity, 'follower');
+    follower.transport.sendEncoded(handshake.hello());
+    follower.transport.sendEncoded(handshake.acceptLeaderHello(await hello).auth);
+    follower.transport.authenticate();
     return follower;
   }
 
@@ -98,13 +104,15 @@ export class RawFollower {
 /** Makes the endpoint answer like a leader that completes the handshake, then never answers. */
 export function muteLeader(network: MemoryNetwork, endpoint: Endpoint): void {
   network.hold(endpoint, (connection) => {
-    let greeted = false;
+    let received = 0;
+    const handshake = new LeaderHandshake({ ...testIdentity, pid: 1 });
     const transport: FramedTransport = new FramedTransport(connection, {
       onFrame: (frame) => {
-        if (greeted) return;
-        greeted = true;
-        parseHello(frame);
-        transport.sendEncoded(encodeHello({ pid: 1, role: 'leader' }));
+        if (++received === 1) transport.sendEncoded(handshake.acceptHello(frame).reply);
+        else if (received === 2) {
+          handshake.acceptAuth(frame);
+          transport.authenticate();
+        }
       },
       onClose() {},
     }, transportOptions);

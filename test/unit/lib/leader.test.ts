@@ -8,7 +8,7 @@ import { LeaderServer } from '../../../lib/leader/server.js';
 import { agreementOf } from '../../../lib/spec.js';
 import type { Endpoint } from '../../../lib/transport/connection.js';
 import { MemoryNetwork } from '../../../lib/transport/memory.js';
-import { channelOf, delay, quietLogger, RawFollower, transportOptions, until } from './helpers.js';
+import { channelOf, delay, quietLogger, RawFollower, testIdentity, transportOptions, until } from './helpers.js';
 
 const endpoint: Endpoint = { kind: 'tcp', port: 1 };
 
@@ -39,7 +39,7 @@ describe('leader: followers against the DataClient pool', () => {
     network = new MemoryNetwork();
     channels = new Map();
     pool = new DataClientPool(channels, { maxWaitTime: 1000, logger: quietLogger });
-    server = new LeaderServer((await network.listen(endpoint))!, pool, { transport: transportOptions, connectTimeout: 100, logger: quietLogger });
+    server = new LeaderServer((await network.listen(endpoint))!, pool, { transport: transportOptions, connectTimeout: 100, identity: testIdentity, logger: quietLogger });
     followers = [];
   });
 

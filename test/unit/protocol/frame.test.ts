@@ -15,7 +15,7 @@ import { assertProtocolError, pattern, rawHeader } from './helpers.js';
 
 describe('protocol: frame header', () => {
   it('has the constants of the wire format', () => {
-    assert.equal(PROTOCOL_VERSION, 1);
+    assert.equal(PROTOCOL_VERSION, 2);
     assert.equal(HEADER_SIZE, 24);
     assert.deepEqual(FrameKind, { REQUEST: 0, RESPONSE: 1 });
     assert.equal(FLAG_RAW_APPLICATION, 1);
@@ -25,7 +25,7 @@ describe('protocol: frame header', () => {
   it('writes the documented big-endian layout', () => {
     const b = Buffer.alloc(24);
     writeHeader(b, 0, FrameKind.RESPONSE, FLAG_RAW_APPLICATION, 2 ** 32 + 5, 0x01020304, 0x0a0b0c0d, 7);
-    assert.equal(b.toString('hex'), ['01', '01', '0001', '00000001', '00000005', '01020304', '0a0b0c0d', '00000007'].join(''));
+    assert.equal(b.toString('hex'), ['02', '01', '0001', '00000001', '00000005', '01020304', '0a0b0c0d', '00000007'].join(''));
   });
 
   const ids = [0, 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 2 ** 52 + 3, 2 ** 53 - 1];
@@ -48,8 +48,8 @@ describe('protocol: frame header', () => {
   }
 
   it('rejects a bad version, naming it and hinting at a foreign protocol', () => {
-    assert.throws(() => readHeader(rawHeader({ version: 2 })), (e) => {
-      assertProtocolError(e, 'ERR_ONELINK_PROTOCOL_VERSION', /^unsupported protocol version 2 \(this side speaks 1\): is a process that does not speak onelink on the port\?$/);
+    assert.throws(() => readHeader(rawHeader({ version: 3 })), (e) => {
+      assertProtocolError(e, 'ERR_ONELINK_PROTOCOL_VERSION', /^unsupported protocol version 3 \(this side speaks 2\): is a process that does not speak onelink on the port\?$/);
       return true;
     });
     const http = Buffer.from('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { FrameDecoder, ProtocolError } from '../../../protocol/index.js';
+import { FrameDecoder, PROTOCOL_VERSION, ProtocolError } from '../../../protocol/index.js';
 import type { Frame, FrameDecoderOptions } from '../../../protocol/index.js';
 
 /** A decoder whose handler records every frame and error. */
@@ -43,7 +43,7 @@ export function rawHeader(fields: {
   applicationLength?: number;
 }): Buffer {
   const b = Buffer.alloc(24);
-  b.writeUInt8(fields.version ?? 1, 0);
+  b.writeUInt8(fields.version ?? PROTOCOL_VERSION, 0);
   b.writeUInt8(fields.kind ?? 0, 1);
   b.writeUInt16BE(fields.flags ?? 0, 2);
   b.writeUInt32BE(fields.idHigh ?? 0, 4);

@@ -1,8 +1,8 @@
 // The framed transport over in-memory connections: frames in order, the frame-size limit of each
 // peer, heartbeats; and the in-memory network's answers (in use, refused, reset, silent).
 import assert from 'node:assert/strict';
-import { FrameKind, ProtocolError, type Frame } from '../../../../protocol/index.js';
-import { EMPTY } from '../../../../lib/messages.js';
+import { FrameKind, MAX_HANDSHAKE_FRAME_SIZE, ProtocolError, type Frame } from '../../../../protocol/index.js';
+import { EMPTY, encodeConnection, Op } from '../../../../lib/messages.js';
 import type { Connection, ConnectionHandler, Endpoint } from '../../../../lib/transport/connection.js';
 import { COPY_LIMIT } from '../../../../protocol/index.js';
 import { FramedTransport, type TransportOptions } from '../../../../lib/transport/framed.js';
@@ -16,11 +16,13 @@ interface End {
   closed: Promise<Error | undefined>;
 }
 
-function end(connection: Connection, opts: TransportOptions = options): End {
+/** One end of a connection, authenticated (as after the handshake) unless asked otherwise. */
+function end(connection: Connection, opts: TransportOptions = options, authenticated = true): End {
   const frames: Frame[] = [];
   let onClose!: (error: Error | undefined) => void;
   const closed = new Promise<Error | undefined>((resolve) => (onClose = resolve));
   const transport = new FramedTransport(connection, { onFrame: (frame) => frames.push(frame), onClose }, opts);
+  if (authenticated) transport.authenticate();
   return { transport, frames, closed };
 }
 
@@ -69,6 +71,30 @@ describe('FramedTransport over a connection', () => {
     assert.equal(roomy.transport.isClosed, false);
     senderC.transport.destroy();
     await roomy.closed;
+  });
+
+  it('before authentication, takes frames up to MAX_HANDSHAKE_FRAME_SIZE and answers no ping; authenticate() raises the limit', async () => {
+    const [a, b] = connectionPair();
+    const sender = end(a);
+    const unauthenticated = end(b, options, false);
+    const ping = encodeConnection([Op.PING]);
+    sender.transport.send(FrameKind.REQUEST, 0, 1, 0, ping, EMPTY);
+    sender.transport.send(FrameKind.REQUEST, 0, 2, 0, EMPTY, Buffer.alloc(MAX_HANDSHAKE_FRAME_SIZE));
+    await until('2 frames', () => unauthenticated.frames.length === 2);
+    assert.deepEqual(unauthenticated.frames.map((f) => f.id), [1, 2], 'the ping went to the handshake, unanswered');
+    assert.equal(sender.frames.length, 0, 'a pong was sent before authentication');
+    unauthenticated.transport.authenticate();
+    sender.transport.send(FrameKind.REQUEST, 0, 3, 0, EMPTY, Buffer.alloc(MAX_HANDSHAKE_FRAME_SIZE + 1));
+    await until('the large frame after authentication', () => unauthenticated.frames.length === 3);
+
+    const [c, d] = connectionPair();
+    const sender2 = end(c);
+    const refusing = end(d, options, false);
+    sender2.transport.send(FrameKind.REQUEST, 0, 1, 0, EMPTY, Buffer.alloc(MAX_HANDSHAKE_FRAME_SIZE + 1));
+    const error = await refusing.closed;
+    assert.ok(error instanceof ProtocolError && error.code === 'ERR_ONELINK_PROTOCOL_FRAME_TOO_LARGE', String(error));
+    sender.transport.destroy();
+    await unauthenticated.closed;
   });
 
   it('answers pings by itself and drops a peer silent for heartbeatMaxMisses periods', async () => {
