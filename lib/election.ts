@@ -130,7 +130,7 @@ export class Election {
         const where = describeEndpoint(endpoint);
         throw new AbortError(new AuthError(
           `${where} is held by a process that cannot prove it holds this application's key (another user or application?): ` +
-            `give this application its own port or path, or stop that process (${err.message})`,
+            'give this application its own port or path, or stop that process',
         ));
       }
       // Bytes that are not onelink, or silence on first contact: the endpoint belongs to another program.
