@@ -10,6 +10,7 @@ export { closeOnSignals, SHUTDOWN_DEFAULTS } from './shutdown.js';
 export type { Closable, CloseOnSignalsOptions, GracefulShutdown } from './shutdown.js';
 export { AuthError, ProtocolError } from '../protocol/index.js';
 export { KeyFileError, RuntimeDirError, SocketPathError } from './security/errors.js';
+export { endpointKey, tcpEndpointId, unixEndpointId } from './security/endpoint-key.js';
 export type { Transcode } from '../protocol/index.js';
 
 /** `cluster(Client, options)`, with `cluster.close` and `cluster.APIClientBase` as in cluster-client 3.x. */
