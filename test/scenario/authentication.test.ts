@@ -2,11 +2,12 @@
 // AuthError; processes on a Unix socket path elect, call and fail over like on a port, claiming the
 // socket file a dead leader left; and processes of another protocol version are told so.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuthError, cluster, HandshakeError } from '../../lib/index.js';
+import { AuthError, cluster, HandshakeError, RuntimeDirError } from '../../lib/index.js';
+import { portIsFree } from '../functional/helpers.js';
 import { decodeValue, encodeFrame, encodeValue, FrameDecoder, FrameKind, type Frame } from '../../protocol/index.js';
 import { EchoClient } from '../fixtures/echo-client.js';
 import { freePort } from '../support/servers.js';
@@ -63,6 +64,27 @@ describe('scenario: authentication between real processes', function () {
     }
     workers.push(...(await startWorkers(1, { port, options: { secret: 'right secret' } })));
     assert.equal(await workers[1]!.invoke('pid'), leader!.pid);
+  });
+
+  it('a runtime directory writable by others fails ready() and calls with RuntimeDirError, and nothing listens', async () => {
+    const port = await freePort();
+    const runtimeDir = join(dir, 'runtime');
+    mkdirSync(runtimeDir);
+    chmodSync(runtimeDir, 0o777);
+    const saved = process.env.ONELINK_RUNTIME_DIR;
+    process.env.ONELINK_RUNTIME_DIR = runtimeDir;
+    const client = cluster(EchoClient, { port, maxWaitTime: 5000, logger: silent }).create();
+    try {
+      const err = await refusal(client.ready());
+      assert.ok(err instanceof RuntimeDirError, String(err));
+      assert.match(err.message, /is writable by every user \(mode 0777\): run chmod 700/);
+      assert.equal((await refusal(client.echo('x'))).code, 'ERR_ONELINK_RUNTIME_DIR');
+      assert.equal(await portIsFree(port), true, 'a process that cannot read its key took the port');
+    } finally {
+      if (saved === undefined) delete process.env.ONELINK_RUNTIME_DIR;
+      else process.env.ONELINK_RUNTIME_DIR = saved;
+      await client.close();
+    }
   });
 
   it('on a Unix socket path: election, calls, kill -9 of the leader then failover on the same path, and a stale socket file claimed', async () => {

@@ -1,12 +1,15 @@
 // The election over the in-memory network: what it makes of an endpoint that is free, refuses,
 // resets, stays silent, answers foreign bytes or is held by a leader.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { AuthError, LeaderHandshake } from '../../../protocol/index.js';
 import { Election, RACE_ROUNDS, type ElectionHandler, type ElectionOptions } from '../../../lib/election.js';
 import { HandshakeError, NoLeaderError, NotLeaderError } from '../../../lib/errors.js';
 import type { LeaderLink } from '../../../lib/follower/link.js';
 import { DataClientPool } from '../../../lib/leader/pool.js';
 import { LeaderServer } from '../../../lib/leader/server.js';
 import type { Endpoint, Listener } from '../../../lib/transport/connection.js';
+import { FramedTransport } from '../../../lib/transport/framed.js';
 import { MemoryNetwork } from '../../../lib/transport/memory.js';
 import { quietLogger, testIdentity, transportOptions } from './helpers.js';
 
@@ -107,6 +110,29 @@ describe('election', () => {
     assert.equal(outcome.role === 'follower' && outcome.link.leaderPid, process.pid);
     if (outcome.role === 'follower') outcome.link.destroy();
     await server.close(new Map(), 10);
+  });
+
+  it('fails with AuthError when the holder cannot prove the key, and leads once it is gone', async () => {
+    let hellos = 0;
+    network.hold(endpoint, (connection) => {
+      // A onelink leader of another key (another user or application): its proof cannot check.
+      const handshake = new LeaderHandshake({ ...testIdentity, key: randomBytes(32) });
+      const transport: FramedTransport = new FramedTransport(connection, {
+        onFrame: (frame) => {
+          hellos++;
+          transport.sendEncoded(handshake.acceptHello(frame).reply);
+        },
+        onClose() {},
+      }, transportOptions);
+    });
+    const recorder = elect({ maxWaitTime: 5000 });
+    const outcome = await recorder.outcome();
+    assert.ok(outcome.role === 'failed' && outcome.error instanceof AuthError, JSON.stringify(outcome));
+    assert.equal(outcome.error.code, 'ERR_ONELINK_AUTH');
+    assert.match(outcome.error.message, new RegExp(`^${where.replace(/\./g, '\\.')} is held by a process that cannot prove it holds this application's key`));
+    assert.equal(hellos, 1, 'the follower sent more than its hello');
+    network.release(endpoint);
+    assert.equal((await recorder.outcome()).role, 'leader', 'the election did not try again once the holder was gone');
   });
 
   it('fails with NotLeaderError when isLeader is true and another process holds the endpoint', async () => {
