@@ -89,7 +89,8 @@ describe('scenario: authentication between real processes', function () {
 
   it('on a Unix socket path: election, calls, kill -9 of the leader then failover on the same path, and a stale socket file claimed', async () => {
     const path = join(dir, 'app.sock');
-    const config = { port: 0, options: { path } };
+    // The port is not used when a path is given.
+    const config = { port: await freePort(), options: { path } };
     workers = await startWorkers(2, config);
     const leader = await leaderOf(workers);
     const follower = workers.find((w) => w !== leader)!;
