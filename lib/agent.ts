@@ -210,7 +210,7 @@ export class Agent implements ElectionHandler, CallRouter {
   won(server: Listener, identity: HandshakeIdentity): void {
     this.state = 'leader';
     const { transportOptions: transport, logger } = this;
-    this.leader = new LeaderServer(server, this.pool, { transport, connectTimeout: this.options.connectTimeout, identity, logger });
+    this.leader = new LeaderServer(server, this.pool, { transport, connectTimeout: this.options.connectTimeout, identity, logger, limits: this.options });
     this.logger.info?.(`[onelink] process ${process.pid} leads ${describeEndpoint(this.endpoint)}`);
     for (const channel of this.channels.values()) this.startHost(channel);
   }

@@ -98,6 +98,20 @@ function describe(value: unknown): string {
   return String(value);
 }
 
+/** A peer sent a request the leader cannot serve as sent: a field of the wrong type, a `reg` that cannot be keyed... */
+export class BadRequestError extends OnelinkError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_ONELINK_BAD_REQUEST', message, options);
+  }
+}
+
+/** A peer went over one of the bounds on what one peer may hold (see the `max*` options): its request is refused, or the peer dropped. */
+export class PeerLimitError extends OnelinkError {
+  constructor(readonly limit: string, readonly value: number, message: string) {
+    super('ERR_ONELINK_PEER_LIMIT', message);
+  }
+}
+
 for (const [code, Class] of [
   ['ERR_ONELINK_HANDSHAKE', HandshakeError],
   ['ERR_ONELINK_OPTIONS_MISMATCH', OptionsMismatchError],
@@ -111,6 +125,8 @@ for (const [code, Class] of [
   ['ERR_ONELINK_MISSING_PEER', MissingPeerDependencyError],
   ['ERR_ONELINK_HEARTBEAT', PeerSilentError],
   ['ERR_ONELINK_INVALID_OPTION', InvalidOptionError],
+  ['ERR_ONELINK_BAD_REQUEST', BadRequestError],
+  ['ERR_ONELINK_PEER_LIMIT', PeerLimitError],
 ] as const) {
   registerErrorClass(code, Class);
 }

@@ -67,6 +67,22 @@ export interface ClusterOptions {
   maxFrameSize?: number;
   /** Calls waiting for a leader at most (a positive integer); more fail at once with NoLeaderError. Default 10000. */
   maxQueuedCalls?: number;
+  /** Leader: bytes queued for one follower that does not read; a follower this far behind when more is sent, or still over it a heartbeat later, is dropped. Default 16 MiB. */
+  maxQueuedBytes?: number;
+  /** Leader: follower connections at once; more are closed as they arrive. Default 1024. */
+  maxConnections?: number;
+  /** Leader: bytes of unfinished frames held across all connections; a connection that starts a frame beyond it is dropped. Default 256 MiB. */
+  maxPartialFrameBytes?: number;
+  /** Leader: requests of one follower being served at once; more are refused with PeerLimitError. Default 10000. */
+  maxRequestsPerPeer?: number;
+  /** Leader: channels one follower may have open; more OPENs are refused with PeerLimitError. Default 1000. */
+  maxChannelsPerPeer?: number;
+  /** Leader: OPENs of one follower waiting for their DataClient; more are refused with PeerLimitError. Default 100. */
+  maxPendingOpensPerPeer?: number;
+  /** Leader: subscriptions of one follower; more are refused with PeerLimitError. Default 10000. */
+  maxSubscriptionsPerPeer?: number;
+  /** Warnings a peer causes are logged once per peer and reason per this interval, with a count of those suppressed. Default 10000 ms. */
+  peerLogInterval?: number;
 }
 
 export const DEFAULT_PORT = 7777;
@@ -90,6 +106,14 @@ export const defaults = {
   autoGenerate: true,
   maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
   maxQueuedCalls: 10000,
+  maxQueuedBytes: 16 * 1024 * 1024,
+  maxConnections: 1024,
+  maxPartialFrameBytes: 256 * 1024 * 1024,
+  maxRequestsPerPeer: 10000,
+  maxChannelsPerPeer: 1000,
+  maxPendingOpensPerPeer: 100,
+  maxSubscriptionsPerPeer: 10000,
+  peerLogInterval: 10000,
 } as const;
 
 export interface ResolvedOptions extends Required<Omit<ClusterOptions, 'isLeader' | 'idempotent' | 'name' | 'path' | 'secret'>> {

@@ -54,7 +54,7 @@ export class Subscriptions {
     channel.subscriptions.delete(sub.id);
     const route = channel.route;
     if (!route) return;
-    if (route.kind === 'local') route.host.unsubscribe(sub.reg, sub.subscriber);
+    if (route.kind === 'local') route.host.unsubscribe(sub.key, sub.subscriber);
     else route.link.post(encodeConnection([Op.UNSUBSCRIBE, channel.name, sub.id]), 0, EMPTY);
   }
 
@@ -63,7 +63,7 @@ export class Subscriptions {
       if (!isLeaderLoss(err)) this.logger.error(`[onelink] subscribe ${sub.key} of "${channel.name}" failed:`, err);
     };
     if (route.kind === 'local') {
-      route.host.subscribe(sub.reg, sub.subscriber).catch(failed);
+      route.host.subscribe(sub.key, sub.reg, sub.subscriber).catch(failed);
       return;
     }
     let payload;

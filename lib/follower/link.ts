@@ -178,7 +178,12 @@ export class LeaderLink {
     }
     // Pushes of one subscription repeat one connection object: decode it once, not once per value.
     if (!this.lastConnection || !frame.connection.equals(this.lastConnection)) {
-      this.lastMessage = decodeConnection(frame.connection);
+      const message = leaderMessage(frame.connection);
+      if (!message) {
+        this.transport.destroy(new ProtocolError('ERR_ONELINK_PROTOCOL_BODY', `the leader sent a request this follower cannot read (${frame.connection.length} bytes of connection object)`));
+        return;
+      }
+      this.lastMessage = message;
       this.lastConnection = Buffer.from(frame.connection); // a copy: a view would keep its whole chunk alive
     }
     const message = this.lastMessage;
@@ -207,6 +212,19 @@ export class LeaderLink {
     }
     this.handler.onLost(this, error);
   }
+}
+
+/** A PUSH [op, name, subId] or HANDOVER [op, name] from the leader; null for anything else. */
+function leaderMessage(connection: Buffer): unknown[] | null {
+  let message: unknown[];
+  try {
+    message = decodeConnection(connection);
+  } catch {
+    return null;
+  }
+  if (typeof message[1] !== 'string') return null;
+  if (message[0] === Op.PUSH) return Number.isSafeInteger(message[2]) ? message : null;
+  return message[0] === Op.HANDOVER ? message : null;
 }
 
 /** What the end of the connection during the handshake says about the holder of the endpoint. */

@@ -3,15 +3,24 @@
 // A follower's bad bytes close that follower's connection and nothing else; a peer that does not
 // prove it holds the endpoint key gets nothing but the leader's hello.
 import { encodeValue, encodeVersionRefusal, FrameKind, isVersionMismatch, LeaderHandshake, type Frame, type HandshakeIdentity, type ProtocolError, type Transcode } from '../../protocol/index.js';
-import { OptionsMismatchError } from '../errors.js';
+import { BadRequestError, OptionsMismatchError, PeerLimitError } from '../errors.js';
 import { decodeConnection, encodeConnection, EMPTY, ERROR_RESPONSE, errorToWire, OK_RESPONSE, Op, type ChannelAgreement } from '../messages.js';
 import type { Logger } from '../options.js';
+import type { RateLimitedLog } from '../rate-limited-log.js';
 import { decodeArgs, decodePayload, encodePayload, encodePayloadToSend, type Payload } from '../payload.js';
 import { agreementOf, disagreement } from '../spec.js';
 import type { Connection } from '../transport/connection.js';
 import { FramedTransport, type TransportOptions } from '../transport/framed.js';
 import type { DataClientHost, Subscriber } from './host.js';
 import type { DataClientPool } from './pool.js';
+
+/** What one follower may hold on the leader at most (see ClusterOptions). */
+export interface PeerLimits {
+  maxRequestsPerPeer: number;
+  maxChannelsPerPeer: number;
+  maxPendingOpensPerPeer: number;
+  maxSubscriptionsPerPeer: number;
+}
 
 export interface LeaderOptions {
   transport: TransportOptions;
@@ -20,12 +29,17 @@ export interface LeaderOptions {
   /** What this leader proves, and checks that followers prove. */
   identity: HandshakeIdentity;
   logger: Logger;
+  limits: PeerLimits & { maxQueuedBytes: number; maxConnections: number; maxPartialFrameBytes: number; peerLogInterval: number };
 }
 
 /** What a follower's connection needs from the server that accepted it. */
 export interface ConnectionOwner {
   readonly pool: DataClientPool;
   readonly options: LeaderOptions;
+  /** The transport options of every connection, with the bounds of the server's shared budgets. */
+  readonly transportOptions: TransportOptions;
+  /** Warnings caused by peers, rate-limited per peer and reason. */
+  readonly log: RateLimitedLog;
   /** The connection closed. */
   forget(connection: FollowerConnection): void;
 }
@@ -40,28 +54,35 @@ export class FollowerConnection {
   private readonly channels = new Map<string, DataClientHost>();
   /** Per channel name: OPENs still waiting for the DataClient, and CLOSEs that arrived meanwhile. */
   private readonly opening = new Map<string, { pending: number; closed: number }>();
-  private readonly subscriptions = new Map<number, { host: DataClientHost; reg: unknown; subscriber: Subscriber }>();
-  /** Requests being served, so that a graceful close answers them first. */
+  /** OPENs of all names still waiting for their DataClient. */
+  private pendingOpens = 0;
+  /** Ends the OPENs still waiting when the connection closes: nothing is held for a follower that went away. */
+  private readonly gone = new AbortController();
+  /** The key is formatKey(reg), computed once, before anything is stored: formatKey may throw on what a peer sent. */
+  private readonly subscriptions = new Map<number, { host: DataClientHost; key: string; subscriber: Subscriber }>();
+  /** Requests being served, so that a graceful close answers them first, and bounded by maxRequestsPerPeer. */
   private inflight = 0;
   private drained: (() => void) | null = null;
 
   private readonly pool: DataClientPool;
   private readonly logger: Logger;
+  private readonly limits: PeerLimits;
 
   constructor(private readonly owner: ConnectionOwner, connection: Connection) {
     const { options } = owner;
     this.pool = owner.pool;
     this.logger = options.logger;
     this.auth = new LeaderHandshake(options.identity);
+    this.limits = options.limits;
     this.transport = new FramedTransport(connection, {
       onFrame: (frame) => this.receive(frame),
       onProtocolError: (error) => this.refuseVersion(error),
       onClose: (error) => this.closed(error),
-    }, options.transport);
+    }, owner.transportOptions);
     // A connection that never completes the handshake (a half header left open, a port scanner, a
     // peer without the key that stays connected) is dropped.
     this.handshakeTimer = setTimeout(() => {
-      this.logger.warn(`[onelink] ${this.transport.remote} did not complete the handshake within ${options.connectTimeout} ms; closing it`);
+      this.warn('no handshake', `[onelink] ${this.transport.remote} did not complete the handshake within ${options.connectTimeout} ms; closing it`);
       this.transport.destroy();
     }, options.connectTimeout);
     this.handshakeTimer.unref();
@@ -126,7 +147,7 @@ export class FollowerConnection {
       }
       this.auth.acceptAuth(frame);
     } catch (err) {
-      this.logger.warn(`[onelink] refused a connection from ${this.transport.remote}: ${(err as Error).message}`);
+      this.warn('bad handshake', `[onelink] refused a connection from ${this.transport.remote}: ${(err as Error).message}`);
       this.transport.destroy();
       return;
     }
@@ -145,65 +166,94 @@ export class FollowerConnection {
 
   private dispatch(message: unknown[], frame: Frame): void {
     const op = message[0];
-    const name = message[1] as string;
+    if (op === Op.UNSUBSCRIBE) {
+      this.unsubscribe(message[2] as number);
+      return;
+    }
+    const name = message[1];
+    if (typeof name !== 'string') throw new BadRequestError(`the channel name of operation ${op} is not a string`);
+    if (op === Op.CLOSE) {
+      this.close(name);
+      return;
+    }
+    if (this.inflight >= this.limits.maxRequestsPerPeer) throw this.overLimit('maxRequestsPerPeer', 'requests being served');
     switch (op) {
       case Op.INVOKE:
       case Op.ONEWAY: {
         const host = this.opened(name);
+        const method = message[2];
+        if (typeof method !== 'string') throw new BadRequestError(`the method name of a call on "${name}" is not a string`);
         const transcode = host.spec.options.transcode;
-        const result = host.invoke(message[2] as string, decodeArgs(frame, transcode));
+        const result = host.invoke(method, decodeArgs(frame, transcode));
         if (op === Op.INVOKE) this.reply(frame.id, result, transcode);
-        else result.catch((err) => this.logger.warn(`[onelink] oneway ${name}.${String(message[2])} failed:`, err));
+        else this.track(result).catch((err) => this.warn('oneway failed', `[onelink] oneway ${name}.${method} from ${this.transport.remote} failed:`, err));
         return;
       }
       case Op.OPEN:
-        this.reply(frame.id, this.open(name, message[2] as ChannelAgreement), undefined);
+        this.reply(frame.id, this.open(name, checkAgreement(message[2])), undefined);
         return;
-      case Op.SUBSCRIBE: {
-        const host = this.opened(name);
-        const transcode = host.spec.options.transcode;
-        const subId = message[2] as number;
-        const reg = decodePayload(frame, transcode);
-        const push = encodeConnection([Op.PUSH, name, subId]);
-        const subscriber: Subscriber = {
-          deliver: (value, fanOut) => {
-            const payload = encodeShared(value, transcode, fanOut);
-            this.transport.send(FrameKind.REQUEST, payload.flags, 0, 0, push, payload.body);
-          },
-        };
-        this.subscriptions.set(subId, { host, reg, subscriber });
-        this.reply(frame.id, host.subscribe(reg, subscriber), undefined);
+      case Op.SUBSCRIBE:
+        this.subscribe(name, message[2], frame);
         return;
-      }
-      case Op.UNSUBSCRIBE: {
-        const sub = this.subscriptions.get(message[2] as number);
-        if (!sub) return;
-        this.subscriptions.delete(message[2] as number);
-        sub.host.unsubscribe(sub.reg, sub.subscriber);
-        return;
-      }
       case Op.PUBLISH: {
         const host = this.opened(name);
         this.reply(frame.id, host.publish(decodePayload(frame, host.spec.options.transcode)), undefined);
         return;
       }
-      case Op.CLOSE:
-        this.close(name);
-        return;
       default:
-        throw new TypeError(`unknown operation ${String(op)}`);
+        throw new BadRequestError(`unknown operation ${String(op)}`);
     }
   }
 
+  private subscribe(name: string, subId: unknown, frame: Frame): void {
+    const host = this.opened(name);
+    if (!Number.isSafeInteger(subId)) throw new BadRequestError(`the subscription id on "${name}" is not an integer`);
+    const id = subId as number;
+    const transcode = host.spec.options.transcode;
+    const reg = decodePayload(frame, transcode);
+    const key = keyOf(host, reg);
+    // A reused id replaces the subscription it named: the old one is released, not leaked.
+    if (this.subscriptions.has(id)) this.unsubscribe(id);
+    else if (this.subscriptions.size >= this.limits.maxSubscriptionsPerPeer) throw this.overLimit('maxSubscriptionsPerPeer', 'subscriptions');
+    const push = encodeConnection([Op.PUSH, name, id]);
+    const subscriber: Subscriber = {
+      deliver: (value, fanOut) => {
+        const payload = encodeShared(value, transcode, fanOut);
+        this.transport.send(FrameKind.REQUEST, payload.flags, 0, 0, push, payload.body);
+      },
+    };
+    const subscribed = host.subscribe(key, reg, subscriber);
+    const sub = { host, key, subscriber };
+    this.subscriptions.set(id, sub);
+    // Without its upstream subscription it holds nothing: it no longer counts against the bound.
+    subscribed.catch(() => {
+      if (this.subscriptions.get(id) === sub) this.subscriptions.delete(id);
+    });
+    this.reply(frame.id, subscribed, undefined);
+  }
+
+  private unsubscribe(subId: number): void {
+    const sub = this.subscriptions.get(subId);
+    if (!sub) return;
+    this.subscriptions.delete(subId);
+    sub.host.unsubscribe(sub.key, sub.subscriber);
+  }
+
   private async open(name: string, agreement: ChannelAgreement): Promise<void> {
+    if (this.pendingOpens >= this.limits.maxPendingOpensPerPeer) throw this.overLimit('maxPendingOpensPerPeer', 'OPENs waiting');
+    if (!this.channels.has(name) && this.channels.size + this.pendingOpens >= this.limits.maxChannelsPerPeer) {
+      throw this.overLimit('maxChannelsPerPeer', 'channels open or opening');
+    }
     const opening = this.opening.get(name) ?? { pending: 0, closed: 0 };
     this.opening.set(name, opening);
     opening.pending++;
+    this.pendingOpens++;
     let cancelled = false;
     let host: DataClientHost;
     try {
-      host = await this.pool.open(name);
+      host = await this.pool.open(name, this.gone.signal);
     } finally {
+      this.pendingOpens--;
       // A CLOSE that arrived while OPENs of this name waited cancels one of them (closed <= pending).
       opening.pending--;
       if (opening.closed > 0) {
@@ -228,7 +278,7 @@ export class FollowerConnection {
 
   private opened(name: string): DataClientHost {
     const host = this.channels.get(name);
-    if (!host) throw new TypeError(`channel "${name}" was not opened on this connection`);
+    if (!host) throw new BadRequestError(`channel "${name}" was not opened on this connection`);
     return host;
   }
 
@@ -246,9 +296,28 @@ export class FollowerConnection {
     for (const [subId, sub] of this.subscriptions) {
       if (sub.host !== host) continue;
       this.subscriptions.delete(subId);
-      host.unsubscribe(sub.reg, sub.subscriber);
+      host.unsubscribe(sub.key, sub.subscriber);
     }
     this.pool.release(name);
+  }
+
+  /** A request over one of the bounds: refused with a PeerLimitError, and one warning per peer and bound per interval. */
+  private overLimit(limit: keyof PeerLimits, what: string): PeerLimitError {
+    const max = this.limits[limit];
+    const error = new PeerLimitError(limit, max, `follower ${this.transport.remote} has ${max} ${what} (${limit}); request refused`);
+    this.warn(limit, `[onelink] ${error.message}`);
+    return error;
+  }
+
+  private warn(reason: string, message: string, ...args: unknown[]): void {
+    // Before the handshake a peer is a stranger: strangers share one budget of lines, whatever port they come from.
+    this.owner.log.warn(this.stage === 'served' ? this.transport.remote : 'unauthenticated peers', reason, message, ...args);
+  }
+
+  /** Counts a oneway call being served, like a request. */
+  private track(result: Promise<unknown>): Promise<unknown> {
+    this.inflight++;
+    return result.finally(() => this.settled());
   }
 
   private reply(id: number, result: Promise<unknown>, transcode: Transcode | undefined): void {
@@ -284,19 +353,47 @@ export class FollowerConnection {
   /** An error reply; for a frame that expects none (id 0), a log line. */
   private fail(id: number, err: unknown): void {
     if (id === 0) {
-      this.logger.warn(`[onelink] request from ${this.transport.remote} failed:`, err);
+      this.warn('request failed', `[onelink] request from ${this.transport.remote} failed:`, err);
       return;
     }
     if (this.transport.isClosed) return;
     this.transport.send(FrameKind.RESPONSE, 0, id, 0, ERROR_RESPONSE, encodeValue(errorToWire(err)));
   }
 
+  /** Releases at once everything this follower held: its channels, subscriptions and waiting OPENs. Never throws: it runs in a socket's 'close'. */
   private closed(error: Error | undefined): void {
     clearTimeout(this.handshakeTimer);
-    if (error && this.stage === 'served') this.logger.warn(`[onelink] follower ${this.transport.remote} dropped: ${error.message}`);
-    for (const name of [...this.channels.keys()]) this.release(name);
+    if (error && this.stage === 'served') this.warn((error as { code?: string }).code ?? 'dropped', `[onelink] follower ${this.transport.remote} dropped: ${error.message}`);
+    this.gone.abort();
+    for (const name of [...this.channels.keys()]) {
+      try {
+        this.release(name);
+      } catch (err) {
+        this.logger.error(`[onelink] releasing channel "${name}" of ${this.transport.remote} failed:`, err);
+      }
+    }
     this.owner.forget(this);
   }
+}
+
+/** formatKey of a follower's reg: one that cannot be keyed (a BigInt, nesting too deep...) fails that request alone. */
+function keyOf(host: DataClientHost, reg: unknown): string {
+  let key: unknown;
+  try {
+    key = host.spec.options.formatKey(reg);
+  } catch (err) {
+    throw new BadRequestError(`the subscription of "${host.spec.options.name}" cannot be keyed: ${(err as Error)?.message}`, { cause: err });
+  }
+  if (typeof key !== 'string') throw new BadRequestError(`formatKey of "${host.spec.options.name}" returned a ${typeof key}, not a string`);
+  return key;
+}
+
+function checkAgreement(value: unknown): ChannelAgreement {
+  const agreement = value as ChannelAgreement | null;
+  if (!agreement || typeof agreement !== 'object' || typeof agreement.isBroadcast !== 'boolean' || !agreement.delegates || typeof agreement.delegates !== 'object') {
+    throw new BadRequestError('OPEN carries no channel agreement { delegates, isBroadcast }');
+  }
+  return agreement;
 }
 
 // A value fanned out to many followers is encoded once per fan-out run (not per follower); a

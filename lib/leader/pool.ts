@@ -42,12 +42,13 @@ export class DataClientPool {
   /**
    * For a follower's OPEN: the ready DataClient of a channel, waiting up to maxWaitTime for this
    * process to create a client of that name. Counts a remote user, until release().
+   * `cancelled` (the follower went away) ends the wait at once: nothing is held for it afterwards.
    */
-  async open(name: string): Promise<DataClientHost> {
+  async open(name: string, cancelled?: AbortSignal): Promise<DataClientHost> {
     let channel = this.channels.get(name);
     const existing = this.hosts.get(name);
     if (!channel && !existing) {
-      await this.waitForChannel(name);
+      await this.waitForChannel(name, cancelled);
       channel = this.channels.get(name);
     }
     const entry = existing ?? this.entry(name, channel!.spec);
@@ -88,6 +89,13 @@ export class DataClientPool {
     void closeHost(host, this.options.logger);
   }
 
+  /** Followers' OPENs waiting for a client of their name, in total. */
+  get waitingOpens(): number {
+    let count = 0;
+    for (const waiters of this.waiters.values()) count += waiters.size;
+    return count;
+  }
+
   /** The previous leader handed this state over: the next DataClient of that name imports it. */
   rememberHandover(name: string, state: unknown): void {
     this.handoverState.set(name, state);
@@ -117,12 +125,22 @@ export class DataClientPool {
     return entry;
   }
 
-  private waitForChannel(name: string): Promise<void> {
+  private waitForChannel(name: string, cancelled: AbortSignal | undefined): Promise<void> {
     const waitMs = this.options.maxWaitTime;
     return new Promise((resolve, reject) => {
+      if (cancelled?.aborted) {
+        reject(cancelled.reason);
+        return;
+      }
       const waiters = this.waiters.get(name) ?? new Set();
       this.waiters.set(name, waiters);
+      const cancel = () => {
+        clearTimeout(timer);
+        forget();
+        reject(cancelled!.reason);
+      };
       const forget = () => {
+        cancelled?.removeEventListener('abort', cancel);
         waiters.delete(wake);
         if (waiters.size === 0 && this.waiters.get(name) === waiters) this.waiters.delete(name);
       };
@@ -137,6 +155,7 @@ export class DataClientPool {
       }, waitMs);
       timer.unref();
       waiters.add(wake);
+      cancelled?.addEventListener('abort', cancel, { once: true });
     });
   }
 

@@ -1,7 +1,7 @@
 // Frames over one byte connection: the decoder, writes coalesced per tick, heartbeats.
 // What a frame means is the business of lib/leader/ and lib/follower/.
 import { COPY_LIMIT, EMPTY, FrameDecoder, FrameKind, HEADER_SIZE, isPing, isPong, MAX_HANDSHAKE_FRAME_SIZE, PING, writeHeader, type Frame, type ProtocolError } from '../../protocol/index.js';
-import { PeerSilentError } from '../errors.js';
+import { BadRequestError, PeerLimitError, PeerSilentError } from '../errors.js';
 import type { Connection, ConnectionHandler } from './connection.js';
 
 export interface TransportHandler {
@@ -19,6 +19,16 @@ export interface TransportOptions {
   heartbeatInterval: number;
   heartbeatMaxMisses: number;
   isCheckHeartbeat: boolean;
+  /** Bytes queued for a peer that does not read, at most (see ClusterOptions.maxQueuedBytes). Default: unbounded. */
+  maxQueuedBytes?: number;
+  /** Shared by the connections of one server: bytes of unfinished frames they hold together. */
+  partialFrames?: FrameBudget;
+}
+
+/** Bytes of unfinished frames held by the connections of one server, and their limit. */
+export interface FrameBudget {
+  used: number;
+  readonly limit: number;
 }
 
 /** Initial size of the per-connection buffer in which a tick's small frames are laid out. */
@@ -36,6 +46,10 @@ export class FramedTransport implements ConnectionHandler {
   private missed = 0;
   private pingId = 0;
   private authenticated = false;
+  /** Whether the peer's queue was over maxQueuedBytes at the last heartbeat. */
+  private overAtLastBeat = false;
+  /** Bytes the decoder held after the last chunk, as counted in options.partialFrames. */
+  private held = 0;
 
   constructor(
     private readonly connection: Connection,
@@ -72,6 +86,19 @@ export class FramedTransport implements ConnectionHandler {
   onData(chunk: Buffer): void {
     this.heard = true;
     this.decoder.push(chunk);
+    const budget = this.options.partialFrames;
+    if (budget && this.decoder.buffered !== this.held) this.countPartial(budget);
+  }
+
+  /** Keeps the server's total of unfinished frames; the connection whose frame takes it over the limit is dropped. */
+  private countPartial(budget: FrameBudget): void {
+    const held = this.closed ? 0 : this.decoder.buffered;
+    const grew = held > this.held;
+    budget.used += held - this.held;
+    this.held = held;
+    if (grew && budget.used > budget.limit) {
+      this.destroy(new PeerLimitError('maxPartialFrameBytes', budget.limit, `peer ${this.remote} started a frame while unfinished frames already hold ${budget.used} bytes (maxPartialFrameBytes ${budget.limit})`));
+    }
   }
 
   onError(error: Error): void {
@@ -82,6 +109,7 @@ export class FramedTransport implements ConnectionHandler {
     if (this.closed) return;
     this.closed = true;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.options.partialFrames) this.countPartial(this.options.partialFrames);
     this.handler.onClose(this.closeError);
   }
 
@@ -93,7 +121,9 @@ export class FramedTransport implements ConnectionHandler {
     return this.connection.remote;
   }
 
-  /** Pings the peer every heartbeatInterval; a peer silent for heartbeatMaxMisses periods is dropped. */
+  /**
+   * The handshake is done: the peer is pinged every heartbeatInterval; a peer silent for heartbeatMaxMisses periods is dropped.
+   */
   startHeartbeat(): void {
     if (!this.options.isCheckHeartbeat || this.heartbeatTimer) return;
     this.heartbeatTimer = setInterval(() => this.beat(), this.options.heartbeatInterval);
@@ -101,6 +131,13 @@ export class FramedTransport implements ConnectionHandler {
   }
 
   private beat(): void {
+    // What the peer writes is no proof that it reads: a queue over the bound at two beats in a row is a peer that does not.
+    const over = this.queued > (this.options.maxQueuedBytes ?? Infinity);
+    if (over && this.overAtLastBeat) {
+      this.destroy(this.queueLimitError());
+      return;
+    }
+    this.overAtLastBeat = over;
     if (this.heard) {
       this.heard = false;
       this.missed = 0;
@@ -125,7 +162,22 @@ export class FramedTransport implements ConnectionHandler {
       return;
     }
     if (isPong(frame)) return;
-    this.handler.onFrame(frame);
+    try {
+      this.handler.onFrame(frame);
+    } catch (err) {
+      // What a peer sent must never throw out of a socket handler: that peer alone is dropped.
+      this.destroy(new BadRequestError(`peer ${this.remote} sent a frame that could not be handled: ${(err as Error)?.message}`, { cause: err }));
+    }
+  }
+
+  /** Bytes written but not yet taken by the peer, and those laid out for the next write. */
+  get queued(): number {
+    return this.connection.writableLength + this.used;
+  }
+
+  private queueLimitError(): PeerLimitError {
+    const max = this.options.maxQueuedBytes!;
+    return new PeerLimitError('maxQueuedBytes', max, `peer ${this.remote} does not read: ${this.queued} bytes queued for it (maxQueuedBytes ${max})`);
   }
 
   /**
@@ -135,6 +187,11 @@ export class FramedTransport implements ConnectionHandler {
    */
   send(kind: FrameKind, flags: number, id: number, timeout: number, connection: Buffer, application: Buffer): boolean {
     if (this.closed) return false;
+    // One frame of any size goes on a queue under the bound (a large result to a slow reader is fine); a peer already over it is dropped.
+    if (this.connection.writableLength + this.used > (this.options.maxQueuedBytes ?? Infinity)) {
+      this.destroy(this.queueLimitError());
+      return false;
+    }
     const headLength = HEADER_SIZE + connection.length;
     if (application.length >= COPY_LIMIT) {
       this.flush();
