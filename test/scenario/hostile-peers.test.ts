@@ -7,7 +7,7 @@ import { identityFor } from '../../lib/security/identity.js';
 import { workerAgreement } from '../functional/helpers.js';
 import { freePort } from '../support/servers.js';
 import { killAll, leaderOf, startWorkers, type WorkerProcess } from '../support/processes.js';
-import { isAlive, RawPeer, waitFor } from './helpers.js';
+import { isAlive, RawPeer, sleep, waitFor } from './helpers.js';
 
 const CONNECT_TIMEOUT = 2000;
 const MARGIN_MS = 3000;
@@ -183,4 +183,27 @@ describe('scenario: hostile bytes against a real leader', function () {
     peer.write(request(6, [Op.INVOKE, CHANNEL, 'pid'], encodeValue([])));
     assert.equal(decodeValue((await responseTo(peer, 6)).application), leader.pid);
   });
+
+  // The sequence that used to crash every leader: the subscription was stored before formatKey
+  // threw, and on close the leader's unsubscribe threw again, inside the socket's 'close' handler.
+  for (const [shape, reg] of [
+    ['a msgpack uint64 (a BigInt)', Buffer.from([0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])],
+    ['an array nested 3,000 deep', Buffer.concat([Buffer.alloc(3000, 0x91), Buffer.from([0xc0])])],
+  ] as const) {
+    it(`handshake, OPEN, SUBSCRIBE whose reg is ${shape}, then close: the leader stays up`, async () => {
+      const peer = await handshaken(port);
+      peers.push(peer);
+      peer.write(request(1, [Op.OPEN, CHANNEL, workerAgreement(CHANNEL, port)]));
+      assert.ok((await responseTo(peer, 1)).connection.equals(OK_RESPONSE), 'OPEN was refused');
+      peer.write(request(2, [Op.SUBSCRIBE, CHANNEL, 1], reg));
+      const reply = await responseTo(peer, 2);
+      if (reply.connection.equals(ERROR_RESPONSE)) {
+        assert.ok(['ERR_ONELINK_BAD_REQUEST', 'ERR_ONELINK_PROTOCOL_BODY'].includes((decodeValue(reply.application) as { code: string }).code));
+      }
+      peer.destroy();
+      await peer.closedWithin(MARGIN_MS);
+      await sleep(200); // the leader's 'close' handler has run
+      assert.ok(isAlive(leader), 'the leader died when the connection closed');
+    });
+  }
 });
