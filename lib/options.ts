@@ -67,7 +67,12 @@ export interface ClusterOptions {
   maxFrameSize?: number;
   /** Calls waiting for a leader at most (a positive integer); more fail at once with NoLeaderError. Default 10000. */
   maxQueuedCalls?: number;
-  /** Leader: bytes queued for one follower that does not read; a follower this far behind when more is sent, or still over it a heartbeat later, is dropped. Default 16 MiB. */
+  /**
+   * Leader: bytes queued for one follower that does not read. A follower over it for 1 s while more
+   * is sent to it, at two heartbeats in a row, or over max(4x it, it + maxFrameSize) at any time, is
+   * dropped. Default 16 MiB: a follower reading at all drains that in moments, and one result up to
+   * maxFrameSize always fits.
+   */
   maxQueuedBytes?: number;
   /** Leader: follower connections at once; more are closed as they arrive. Default 1024. */
   maxConnections?: number;

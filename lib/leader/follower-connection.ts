@@ -2,6 +2,7 @@
 // (open, invoke, subscribe, publish, close...) served by the DataClients of the pool.
 // A follower's bad bytes close that follower's connection and nothing else; a peer that does not
 // prove it holds the endpoint key gets nothing but the leader's hello.
+import { setMaxListeners } from 'node:events';
 import { encodeValue, encodeVersionRefusal, FrameKind, isVersionMismatch, LeaderHandshake, type Frame, type HandshakeIdentity, type ProtocolError, type Transcode } from '../../protocol/index.js';
 import { BadRequestError, OptionsMismatchError, PeerLimitError } from '../errors.js';
 import { decodeConnection, encodeConnection, EMPTY, ERROR_RESPONSE, errorToWire, OK_RESPONSE, Op, type ChannelAgreement } from '../messages.js';
@@ -74,6 +75,8 @@ export class FollowerConnection {
     this.logger = options.logger;
     this.auth = new LeaderHandshake(options.identity);
     this.limits = options.limits;
+    // Each waiting OPEN listens for the connection's end; their number is bounded by maxPendingOpensPerPeer.
+    setMaxListeners(this.limits.maxPendingOpensPerPeer + 1, this.gone.signal);
     this.transport = new FramedTransport(connection, {
       onFrame: (frame) => this.receive(frame),
       onProtocolError: (error) => this.refuseVersion(error),

@@ -31,6 +31,9 @@ export interface FrameBudget {
   readonly limit: number;
 }
 
+/** How long a peer's queue may stay over maxQueuedBytes while more is sent to it. */
+export const QUEUE_GRACE_MS = 1000;
+
 /** Initial size of the per-connection buffer in which a tick's small frames are laid out. */
 const SCRATCH_SIZE = 64 * 1024;
 
@@ -48,6 +51,11 @@ export class FramedTransport implements ConnectionHandler {
   private authenticated = false;
   /** Whether the peer's queue was over maxQueuedBytes at the last heartbeat. */
   private overAtLastBeat = false;
+  /** When a send first found the queue over maxQueuedBytes (0: it is not). */
+  private overSince = 0;
+  private readonly maxQueued: number;
+  /** Over this the peer is dropped at once: one frame of any size still fits on a queue at the bound. */
+  private readonly hardMaxQueued: number;
   /** Bytes the decoder held after the last chunk, as counted in options.partialFrames. */
   private held = 0;
 
@@ -57,6 +65,8 @@ export class FramedTransport implements ConnectionHandler {
     private readonly options: TransportOptions,
   ) {
     connection.setHandler(this);
+    this.maxQueued = options.maxQueuedBytes ?? Infinity;
+    this.hardMaxQueued = Math.max(4 * this.maxQueued, this.maxQueued + options.maxFrameSize);
     this.decoder = new FrameDecoder(
       {
         onFrame: (frame) => this.receive(frame),
@@ -132,7 +142,7 @@ export class FramedTransport implements ConnectionHandler {
 
   private beat(): void {
     // What the peer writes is no proof that it reads: a queue over the bound at two beats in a row is a peer that does not.
-    const over = this.queued > (this.options.maxQueuedBytes ?? Infinity);
+    const over = this.queued > this.maxQueued;
     if (over && this.overAtLastBeat) {
       this.destroy(this.queueLimitError());
       return;
@@ -175,6 +185,21 @@ export class FramedTransport implements ConnectionHandler {
     return this.connection.writableLength + this.used;
   }
 
+  /**
+   * The queue is over maxQueuedBytes. A burst of answers to a follower that reads is taken by the
+   * kernel within moments; a peer still over the bound QUEUE_GRACE_MS later, or over the hard
+   * bound at any time, does not read: it is dropped, and its queue freed with its socket.
+   */
+  private overQueued(queued: number): boolean {
+    const now = Date.now();
+    if (queued <= this.hardMaxQueued) {
+      if (this.overSince === 0) this.overSince = now;
+      if (now - this.overSince < QUEUE_GRACE_MS) return false;
+    }
+    this.destroy(this.queueLimitError());
+    return true;
+  }
+
   private queueLimitError(): PeerLimitError {
     const max = this.options.maxQueuedBytes!;
     return new PeerLimitError('maxQueuedBytes', max, `peer ${this.remote} does not read: ${this.queued} bytes queued for it (maxQueuedBytes ${max})`);
@@ -187,10 +212,11 @@ export class FramedTransport implements ConnectionHandler {
    */
   send(kind: FrameKind, flags: number, id: number, timeout: number, connection: Buffer, application: Buffer): boolean {
     if (this.closed) return false;
-    // One frame of any size goes on a queue under the bound (a large result to a slow reader is fine); a peer already over it is dropped.
-    if (this.connection.writableLength + this.used > (this.options.maxQueuedBytes ?? Infinity)) {
-      this.destroy(this.queueLimitError());
-      return false;
+    const queued = this.connection.writableLength + this.used;
+    if (queued > this.maxQueued) {
+      if (this.overQueued(queued)) return false;
+    } else {
+      this.overSince = 0;
     }
     const headLength = HEADER_SIZE + connection.length;
     if (application.length >= COPY_LIMIT) {

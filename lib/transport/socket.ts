@@ -8,10 +8,10 @@ class SocketConnection implements Connection {
 
   constructor(private readonly socket: net.Socket) {
     socket.setNoDelay(true);
-    socket.on('connect', () => this.handler!.onConnect());
-    socket.on('data', (chunk: Buffer) => this.handler!.onData(chunk));
-    socket.on('error', (err) => this.handler!.onError(err));
-    socket.on('close', () => this.handler!.onClose());
+    socket.on('connect', () => this.handler?.onConnect());
+    socket.on('data', (chunk: Buffer) => this.handler?.onData(chunk));
+    socket.on('error', (err) => this.handler?.onError(err));
+    socket.on('close', () => this.handler?.onClose());
   }
 
   get remote(): string {
