@@ -141,7 +141,7 @@ export const MAX_FRAME_SIZE = 2 ** 31 - 1;
 /** The name is sent in the connection object of every frame: short, so that it never weighs on a call. */
 export const MAX_NAME_LENGTH = 256;
 
-const TIME_OPTIONS = ['maxWaitTime', 'connectTimeout', 'responseTimeout', 'heartbeatInterval', 'subscribeTimeout'] as const;
+const TIME_OPTIONS = ['maxWaitTime', 'connectTimeout', 'responseTimeout', 'heartbeatInterval', 'subscribeTimeout', 'peerLogInterval'] as const;
 const BOOLEAN_OPTIONS = ['singleMode', 'isCheckHeartbeat', 'isBroadcast', 'autoGenerate'] as const;
 
 /**
@@ -171,6 +171,8 @@ export function resolveOptions(options: ClusterOptions, className: string): Reso
   return resolved;
 }
 
+const COUNT_OPTIONS = ['maxQueuedCalls', 'maxQueuedBytes', 'maxConnections', 'maxPartialFrameBytes', 'maxRequestsPerPeer', 'maxChannelsPerPeer', 'maxPendingOpensPerPeer', 'maxSubscriptionsPerPeer'] as const;
+
 function checkOptions(o: ResolvedOptions): void {
   if (typeof o.name !== 'string' || o.name.length === 0 || o.name.length > MAX_NAME_LENGTH) {
     throw new InvalidOptionError('name', o.name, `a non-empty string of at most ${MAX_NAME_LENGTH} characters`);
@@ -179,7 +181,7 @@ function checkOptions(o: ResolvedOptions): void {
   for (const option of TIME_OPTIONS) checkInteger(option, o[option], 1, MAX_TIME_MS, ' ms');
   checkInteger('heartbeatMaxMisses', o.heartbeatMaxMisses, 1, Number.MAX_SAFE_INTEGER);
   checkInteger('maxFrameSize', o.maxFrameSize, MIN_FRAME_SIZE, MAX_FRAME_SIZE, ' bytes (64 KiB to 2 GiB - 1)');
-  checkInteger('maxQueuedCalls', o.maxQueuedCalls, 1, Number.MAX_SAFE_INTEGER);
+  for (const option of COUNT_OPTIONS) checkInteger(option, o[option], 1, Number.MAX_SAFE_INTEGER);
   for (const option of BOOLEAN_OPTIONS) {
     if (typeof o[option] !== 'boolean') throw new InvalidOptionError(option, o[option], 'true or false');
   }
