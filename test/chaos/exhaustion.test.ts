@@ -4,12 +4,12 @@
 // than a bound, and an honest follower calling throughout sees no error.
 // CI size by default; ONELINK_CHAOS_FULL=1 uses the default bounds and gives each attack up to 120 s (RSS growth <= 256 MiB).
 import assert from 'node:assert/strict';
-import { decodeValue, encodeFrame, encodeHello, FrameKind } from '../../protocol/index.js';
+import { decodeValue, encodeFrame, FrameKind, PROTOCOL_VERSION } from '../../protocol/index.js';
 import { encodeConnection, OK_RESPONSE, Op } from '../../lib/messages.js';
 import { workerAgreement } from '../functional/helpers.js';
 import { freePort } from '../support/servers.js';
 import { killAll, leaderOf, startWorkers, type WorkerProcess } from '../support/processes.js';
-import { isAlive, RawPeer, sleep, waitFor } from '../scenario/helpers.js';
+import { handshaken as handshakenPeer, isAlive, RawPeer, sleep, waitFor } from '../scenario/helpers.js';
 
 const FULL = process.env.ONELINK_CHAOS_FULL === '1';
 const ATTACK_MS = FULL ? 60_000 : 8_000;
@@ -59,10 +59,8 @@ describe('chaos: exhausting a real leader', function () {
   });
 
   async function handshaken(): Promise<RawPeer> {
-    const peer = await RawPeer.connect(port);
+    const peer = await handshakenPeer(port);
     peers.push(peer);
-    peer.write(encodeHello({ pid: process.pid, role: 'follower' }));
-    await peer.frame(0);
     return peer;
   }
 
@@ -125,7 +123,7 @@ describe('chaos: exhausting a real leader', function () {
   it('unfinished 60 MiB frames on many connections: after the handshake the total is bounded, before it nothing large is accepted', async () => {
     const FRAME = 60 * MiB;
     const header = Buffer.alloc(24);
-    header[0] = 1;
+    header[0] = PROTOCOL_VERSION;
     header[1] = FrameKind.REQUEST;
     header.writeUInt32BE(1, 8);
     header.writeUInt32BE(FRAME, 20);

@@ -2,12 +2,11 @@
 // them, survives, and the real followers keep getting answers throughout.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { ConnectingHandshake, decodeValue, encodeConnection, encodeFrame, encodeValue, ERROR_RESPONSE, FrameKind, OK_RESPONSE, Op, PROTOCOL_VERSION, type Frame } from '../../protocol/index.js';
-import { identityFor } from '../../lib/security/identity.js';
+import { decodeValue, encodeConnection, encodeFrame, encodeValue, ERROR_RESPONSE, FrameKind, OK_RESPONSE, Op, PROTOCOL_VERSION, type Frame } from '../../protocol/index.js';
 import { workerAgreement } from '../functional/helpers.js';
 import { freePort } from '../support/servers.js';
 import { killAll, leaderOf, startWorkers, type WorkerProcess } from '../support/processes.js';
-import { isAlive, RawPeer, sleep, waitFor } from './helpers.js';
+import { followerHandshake, handshaken, isAlive, RawPeer, sleep, waitFor } from './helpers.js';
 
 const CONNECT_TIMEOUT = 2000;
 const MARGIN_MS = 3000;
@@ -16,22 +15,6 @@ const CHANNEL = 'echo';
 function request(id: number, connection: unknown[] | Buffer, application: Buffer = Buffer.alloc(0)): Buffer {
   const conn = Buffer.isBuffer(connection) ? connection : encodeConnection(connection);
   return encodeFrame(FrameKind.REQUEST, 0, id, 3000, conn, application);
-}
-
-/** A follower's handshake with this user's key of the port. */
-async function followerHandshake(port: number): Promise<ConnectingHandshake> {
-  return new ConnectingHandshake(await identityFor({ kind: 'tcp', port }, undefined), 'follower');
-}
-
-/** A raw peer that has completed the handshake with the leader (its hello is frame 0). */
-async function handshaken(port: number): Promise<RawPeer> {
-  const handshake = await followerHandshake(port);
-  const peer = await RawPeer.connect(port);
-  peer.write(handshake.hello());
-  const { leader, auth } = handshake.acceptLeaderHello(await peer.frame(0));
-  assert.equal(leader.role, 'leader');
-  peer.write(auth);
-  return peer;
 }
 
 function responseTo(peer: RawPeer, id: number): Promise<Frame> {

@@ -3,7 +3,7 @@
 // dropped peer releases at once everything it held. Over the in-memory network.
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { ConnectingHandshake, decodeValue, encodeValue, FrameKind, LeaderHandshake, ProtocolError } from '../../../protocol/index.js';
+import { ConnectingHandshake, decodeValue, encodeValue, FrameKind, LeaderHandshake, PROTOCOL_VERSION, ProtocolError } from '../../../protocol/index.js';
 import { LeaderLink } from '../../../lib/follower/link.js';
 import { FramedTransport } from '../../../lib/transport/framed.js';
 import type { LocalChannel } from '../../../lib/channel.js';
@@ -254,7 +254,7 @@ describe('leader: hostile followers', () => {
       const second = await follower();
       const header = (size: number) => {
         const frame = Buffer.alloc(24 + 10);
-        frame[0] = 1;
+        frame[0] = PROTOCOL_VERSION;
         frame[1] = FrameKind.REQUEST;
         frame.writeUInt32BE(size, 20);
         return frame;
