@@ -1,7 +1,7 @@
 // The package as users get it: dist/ built from this checkout, packed by `npm pack`, installed from the
 // tarball into a directory of its own by npm.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,7 @@ export function packedTarball(): string {
   const stale = !existsSync(builtEntry) || statSync(builtEntry).mtimeMs < Math.max(newestSourceMs(join(root, 'lib')), newestSourceMs(join(root, 'protocol')));
   if (stale) run('npm', ['run', 'build'], root);
   const dir = mkdtempSync(join(tmpdir(), 'onelink-pack-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', dir], root));
   tarball = join(dir, packed.filename);
   return tarball;
