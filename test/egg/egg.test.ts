@@ -44,8 +44,8 @@ async function answersOfWorkers(port: number, path: string, count: number): Prom
 }
 
 /** Pids of the processes of an egg-scripts app of this title (master, agent, workers): egg puts it in their arguments. */
-function processesOf(title: string): number[] {
-  const listing = run('ps', ['-eww', '-o', 'pid=,args='], '/');
+async function processesOf(title: string): Promise<number[]> {
+  const listing = await run('ps', ['-eww', '-o', 'pid=,args='], '/');
   return listing.split('\n')
     .filter((line) => line.includes(`--title=${title}`) || line.includes(`"title":"${title}"`))
     .map((line) => Number(line.trim().split(/\s+/)[0]))
@@ -69,16 +69,16 @@ describe('egg 3 with this package as cluster-client', function () {
   let app: string;
   let env: NodeJS.ProcessEnv;
 
-  before(function () {
+  before(async function () {
     this.timeout(300000);
-    const tarball = packedTarball();
+    const tarball = await packedTarball();
     app = mkdtempSync(join(tmpdir(), 'onelink-egg-'));
     cpSync(fixture, app, { recursive: true, filter: (src) => !src.includes('node_modules') });
     copyFileSync(tarball, join(app, 'onelink.tgz'));
     try {
-      run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--no-package-lock'], app, 280000);
+      await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--no-package-lock'], app, 280000);
     } catch (err) {
-      if (!registryReachable(app)) {
+      if (!(await registryReachable(app))) {
         console.warn(`    skipping the egg tests: npm's registry is unreachable and egg is not in npm's cache (${(err as Error).message.split('\n')[0]})`);
         this.skip();
       }
@@ -103,15 +103,15 @@ describe('egg 3 with this package as cluster-client', function () {
     before(async function () {
       this.timeout(180000);
       port = await freePort();
-      eggScripts(['start', '--daemon', '--workers=2', `--port=${port}`, `--title=${title}`, `--node=${process.execPath}`, '--timeout=150000']);
+      await eggScripts(['start', '--daemon', '--workers=2', `--port=${port}`, `--title=${title}`, `--node=${process.execPath}`, '--timeout=150000']);
     });
-    after(function () {
+    after(async function () {
       this.timeout(60000);
-      if (processesOf(title).length === 0) return;
+      if ((await processesOf(title)).length === 0) return;
       try {
-        eggScripts(['stop', `--title=${title}`]);
+        await eggScripts(['stop', `--title=${title}`]);
       } finally {
-        processesOf(title).forEach(killIfAlive);
+        (await processesOf(title)).forEach(killIfAlive);
       }
     });
 
@@ -205,16 +205,16 @@ describe('egg 3 with this package as cluster-client', function () {
     });
 
     it('egg-scripts stop leaves no process of the app running and frees the port', async () => {
-      await waitFor('master, agent and 2 workers running', () => processesOf(title).length === 4, 20000);
-      eggScripts(['stop', `--title=${title}`]);
-      await waitFor('every process of the app to exit', () => processesOf(title).length === 0, 15000);
+      await waitFor('master, agent and 2 workers running', async () => (await processesOf(title)).length === 4, 20000);
+      await eggScripts(['stop', `--title=${title}`]);
+      await waitFor('every process of the app to exit', async () => (await processesOf(title)).length === 0, 15000);
       assert.equal(await portIsFree(port), true);
     });
   });
 
-  it("egg-mock's mm.app() runs the app's own unit test (agent and app in one process)", function () {
+  it("egg-mock's mm.app() runs the app's own unit test (agent and app in one process)", async function () {
     this.timeout(150000);
-    const output = run(process.execPath, [join(app, 'node_modules', 'mocha', 'bin', 'mocha.js'), '--exit', '--timeout', '60000', 'test/clients.test.js'], app, 140000, env);
+    const output = await run(process.execPath, [join(app, 'node_modules', 'mocha', 'bin', 'mocha.js'), '--exit', '--timeout', '60000', 'test/clients.test.js'], app, 140000, env);
     assert.match(output, /3 passing/);
   });
 

@@ -50,21 +50,21 @@ describe('the built package', function () {
 
   let app: string;
 
-  before(function () {
+  before(async function () {
     // npm pack and npm install of the tarball; its dependencies come from npm's cache when they are there.
     this.timeout(180000);
-    const tarball = packedTarball();
+    const tarball = await packedTarball();
     app = mkdtempSync(join(tmpdir(), 'onelink-app-'));
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'onelink-user', private: true }));
-    run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--no-package-lock', tarball], app);
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--no-package-lock', tarball], app);
     for (const file of ['package-cjs.cjs', 'package-esm.mjs']) copyFileSync(join(fixtures, file), join(app, file));
   });
   after(() => {
     if (app) rmSync(app, { recursive: true, force: true });
   });
 
-  it('require() returns the cluster function, with every export of the package as a property', () => {
-    const result = JSON.parse(run(process.execPath, [join(app, 'package-cjs.cjs')], app, 15000));
+  it('require() returns the cluster function, with every export of the package as a property', async () => {
+    const result = JSON.parse(await run(process.execPath, [join(app, 'package-cjs.cjs')], app, 15000));
     assert.deepEqual(result, {
       requireType: 'function',
       destructuredIsRequired: true,
@@ -84,7 +84,7 @@ describe('the built package', function () {
     assert.match(result.greeting, /^hello cjs from \d+$/);
   });
 
-  it('type-checks from TypeScript compiled as CommonJS (import = require) and as ESM', function () {
+  it('type-checks from TypeScript compiled as CommonJS (import = require) and as ESM', async function () {
     this.timeout(120000);
     const types = join(fixtures, 'package-types');
     copyFileSync(join(types, 'consumer.cts.txt'), join(app, 'consumer.cts'));
@@ -97,7 +97,7 @@ describe('the built package', function () {
       files: ['consumer.cts', 'consumer.mts'],
     }));
     // skipLibCheck off: the published .d.ts files themselves must compile for the user.
-    run(process.execPath, [tsc, '-p', join(app, 'tsconfig.json'), '--pretty', 'false'], app, 110000);
+    await run(process.execPath, [tsc, '-p', join(app, 'tsconfig.json'), '--pretty', 'false'], app, 110000);
   });
 
   describe('imported from ESM by name, with an APIClientBase subclass in 2 processes', () => {
