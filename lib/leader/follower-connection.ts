@@ -3,10 +3,10 @@
 // A follower's bad bytes close that follower's connection and nothing else.
 import { encodeHello, encodeValue, FrameKind, parseHello, type Frame, type Transcode } from '../../protocol/index.js';
 import { OptionsMismatchError } from '../errors.js';
-import { decodeConnection, encodeConnection, EMPTY, ERROR_RESPONSE, errorToWire, OK_RESPONSE, Op, type ChannelAgreement } from '../messages.js';
+import { decodeConnection, encodeConnection, EMPTY, ERROR_RESPONSE, errorToWire, OK_RESPONSE, Op } from '../messages.js';
 import type { Logger } from '../options.js';
 import { decodeArgs, decodePayload, encodePayload, encodePayloadToSend, type Payload } from '../payload.js';
-import { agreementOf, disagreement } from '../spec.js';
+import { agreementOf, argsDisagreement, disagreement, type ChannelAgreement } from '../spec.js';
 import type { Connection } from '../transport/connection.js';
 import { FramedTransport, type TransportOptions } from '../transport/framed.js';
 import type { DataClientHost, Subscriber } from './host.js';
@@ -196,11 +196,14 @@ export class FollowerConnection {
       this.pool.release(name);
       return;
     }
-    const problem = disagreement(agreementOf(host.spec), agreement);
+    const leaders = agreementOf(host.spec);
+    const problem = disagreement(leaders, agreement);
     if (problem) {
       this.pool.release(name);
       throw new OptionsMismatchError(`client "${name}" was created with options that differ from the leader's: ${problem}`);
     }
+    const otherArgs = argsDisagreement(leaders, agreement);
+    if (otherArgs) this.logger.info(`[onelink] a follower's client "${name}" has other ${otherArgs}: the leader's DataClient serves it`);
     if (this.channels.has(name)) this.pool.release(name);
     this.channels.set(name, host);
   }
