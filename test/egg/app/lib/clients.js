@@ -4,7 +4,10 @@ const DataClient = require('./data_client');
 const ConfigApi = require('./config_api');
 
 module.exports = (eggApp) => {
-  eggApp.dataClient = eggApp.cluster(DataClient)
+  // getConfig only reads: onelink may send it again to the next agent when the agent dies with the
+  // call in flight (cluster-client would fail it with SocketCloseError; onelink, unless told, with
+  // LeaderLostError, as it cannot know whether the call ran).
+  eggApp.dataClient = eggApp.cluster(DataClient, { idempotent: [ 'getConfig' ] })
     .delegate('getConfig', 'invoke')
     .delegate('fail', 'invoke')
     .delegate('subscribe', 'subscribe')

@@ -13,7 +13,8 @@ class ConfigApi extends APIClientBase {
   }
 
   get clusterOptions() {
-    return { name: 'ConfigApi' };
+    // A read, safe to send again to the next agent (see lib/clients.js).
+    return { name: 'ConfigApi', idempotent: [ 'getConfig' ] };
   }
 
   getConfig(key) {
