@@ -248,11 +248,12 @@ describe('egg 3 with this package as cluster-client', function () {
       assert.equal((await get(port, '/fail?code=E_SINGLE')).code, 'E_SINGLE');
     });
 
-    it('app.close() closes the clients, and the process exits by itself', async () => {
-      const closed = new Promise((resolve) => child!.on('message', (msg: any) => msg.type === 'closed' && resolve(true)));
+    it('app.close() closes every cluster client and leaves no socket open', async () => {
+      const closed = new Promise<any>((resolve) => child!.on('message', (msg: any) => msg.type === 'closed' && resolve(msg)));
       child!.send('close');
-      assert.equal(await closed, true);
-      await waitFor('the process to exit with nothing left open', () => child!.exitCode === 0, 10000);
+      // egg's own timers (egg-schedule, egg-watcher's development source) keep the process alive after
+      // app.close(), whichever cluster-client is installed: what the clients hold is checked instead.
+      assert.deepEqual(await closed, { type: 'closed', clientsClosed: true, sockets: 0 });
     });
   });
 });

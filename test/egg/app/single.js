@@ -9,9 +9,12 @@ const { start } = require('egg');
   server.listen(Number(process.argv[2]), '127.0.0.1', () => process.send({ type: 'listening', pid: process.pid }));
   process.on('message', async (msg) => {
     if (msg !== 'close') return;
-    server.close();
+    await new Promise((resolve) => server.close(resolve));
     await app.close();
-    process.send({ type: 'closed' });
+    // What the cluster clients would hold: their own closed state, and sockets (single mode opens none).
+    const clients = [ app, app.agent ].flatMap((egg) => [ egg.dataClient, egg.configApi._client ]);
+    const sockets = process._getActiveHandles().filter((handle) => handle.listening || handle.remotePort !== undefined).length;
+    process.send({ type: 'closed', clientsClosed: clients.every((client) => client.isClosed), sockets });
     process.disconnect();
   });
 })().catch((err) => {
