@@ -3,6 +3,7 @@ import { ProtocolError } from '../protocol/index.js';
 import { APIClientBase, close, ClusterClientBuilder, cluster as clusterFn } from './api.js';
 import * as errors from './errors.js';
 import { DEFAULT_PORT, defaults } from './options.js';
+import { closeOnSignals, SHUTDOWN_DEFAULTS } from './shutdown.js';
 
 export { APIClientBase, close, ClusterClientBuilder } from './api.js';
 export type { ClusterClient, ClusterClientBase, DelegateKinds, KindOf, MethodName, Promisified } from './api.js';
@@ -15,7 +16,7 @@ export { ProtocolError } from '../protocol/index.js';
 export type { Transcode } from '../protocol/index.js';
 
 /** Every value this module exports, also reachable as a property of `cluster`. */
-const members = { APIClientBase, close, ClusterClientBuilder, DEFAULT_PORT, defaults, ProtocolError, ...errors };
+const members = { APIClientBase, close, closeOnSignals, ClusterClientBuilder, DEFAULT_PORT, defaults, ProtocolError, SHUTDOWN_DEFAULTS, ...errors };
 
 type Cluster = typeof clusterFn & typeof members & { readonly cluster: Cluster; readonly default: Cluster };
 
