@@ -16,7 +16,7 @@ import type { ResolvedOptions } from './options.js';
 import { identityFor } from './security/identity.js';
 import { resolveSocketPath } from './security/socket-path.js';
 import { resolveRuntimeDir } from './security/runtime-dir.js';
-import { agreementOf, disagreement, type ChannelSpec } from './spec.js';
+import { agreementOf, argsDisagreement, disagreement, type ChannelSpec } from './spec.js';
 import { Subscriptions } from './subscriptions.js';
 import { describeEndpoint, type Endpoint, type Listener, type Network } from './transport/connection.js';
 import { socketNetwork } from './transport/socket.js';
@@ -25,6 +25,8 @@ import { WaitQueue } from './wait-queue.js';
 type State = 'electing' | 'leader' | 'follower' | 'failed' | 'closed';
 
 const agents = new Map<string, Agent>();
+
+const PUBLISHED: Promise<void> = Promise.resolve();
 
 /** A channel whose DataClient failed to start tries again on use, at most this often. */
 const INIT_RETRY_MS = 1000;
@@ -98,9 +100,11 @@ export class Agent implements ElectionHandler, CallRouter {
   join(member: ChannelMember, spec: ChannelSpec): LocalChannel {
     if (this.isClosed) throw new ClientClosedError(spec.options.name);
     const name = spec.options.name;
-    if (spec.options.isLeader !== this.options.isLeader) {
-      // Election is per port, so every client on a port in one process must want the same role.
-      throw new OptionsMismatchError(`client "${name}" asks isLeader ${spec.options.isLeader} on port ${this.options.port}, where this process already has a client with isLeader ${this.options.isLeader}`);
+    // As in cluster-client, an isLeader: false client in the leading process is served by this
+    // process's DataClient (egg-mock puts egg's agent and app in one process). A client that must
+    // lead in a process that does not is refused: the port is held elsewhere, or will be.
+    if (!this.options.singleMode && spec.options.isLeader === true && this.options.isLeader !== true && !this.isLeader) {
+      throw new OptionsMismatchError(`client "${name}" asks isLeader true on port ${this.options.port}, where this process does not lead (its first client asked isLeader ${this.options.isLeader})`);
     }
     let channel = this.channels.get(name);
     if (!channel) {
@@ -108,8 +112,11 @@ export class Agent implements ElectionHandler, CallRouter {
       this.channels.set(name, channel);
       this.attach(channel);
     } else {
-      const problem = disagreement(agreementOf(channel.spec), agreementOf(spec), ['existing', 'new']);
+      const [existing, added] = [agreementOf(channel.spec), agreementOf(spec)];
+      const problem = disagreement(existing, added, ['existing', 'new']);
       if (problem) throw new OptionsMismatchError(`client "${name}" already exists in this process with other options: ${problem}`);
+      const otherArgs = argsDisagreement(existing, added, ['existing', 'new']);
+      if (otherArgs) this.logger.info(`[onelink] a new client "${name}" has other ${otherArgs}: the existing DataClient serves it`);
     }
     channel.members.add(member);
     return channel;
@@ -187,7 +194,9 @@ export class Agent implements ElectionHandler, CallRouter {
     this.subscriptions.remember(channel, reg);
     if (channel.error && !this.retryStart(channel)) return Promise.reject(channel.error);
     if (channel.route) return this.subscriptions.publish(channel, channel.route, reg);
-    return this.waitQueue.enqueue(channel, (route) => this.subscriptions.publish(channel, route, reg));
+    // No leader yet: the replay when the channel opens sends it (the latest of its key), so it
+    // runs once on that leader; the caller only waits for the channel to open.
+    return this.waitQueue.enqueue(channel, () => PUBLISHED);
   }
 
   // ---- election -------------------------------------------------------------------------------

@@ -51,7 +51,10 @@ export interface ClusterOptions {
   isCheckHeartbeat?: boolean;
   /** true: every subscriber gets every value; false: each value goes to exactly one subscriber. Default true. */
   isBroadcast?: boolean;
-  /** Warn when a subscription has received no value within this time. Default 20000 ms. */
+  /**
+   * In a process that follows, a client whose subscription of a key has received no value within this
+   * time emits 'error' (cluster-client's message), once per subscribe(). Default: undefined (off).
+   */
   subscribeTimeout?: number;
   /** Encoding of arguments, results and subscription values. Default: msgpackr. */
   transcode?: Transcode;
@@ -107,7 +110,6 @@ export const defaults = {
   heartbeatMaxMisses: 3,
   isCheckHeartbeat: true,
   isBroadcast: true,
-  subscribeTimeout: 20000,
   autoGenerate: true,
   maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
   maxQueuedCalls: 10000,
@@ -121,11 +123,12 @@ export const defaults = {
   peerLogInterval: 10000,
 } as const;
 
-export interface ResolvedOptions extends Required<Omit<ClusterOptions, 'isLeader' | 'idempotent' | 'name' | 'path' | 'secret'>> {
+export interface ResolvedOptions extends Required<Omit<ClusterOptions, 'isLeader' | 'idempotent' | 'name' | 'path' | 'secret' | 'subscribeTimeout'>> {
   name: string;
   path: string | undefined;
   secret: string | undefined;
   isLeader: boolean | undefined;
+  subscribeTimeout: number | undefined;
   idempotent: string[];
 }
 
@@ -165,6 +168,7 @@ export function resolveOptions(options: ClusterOptions, className: string): Reso
     ...given,
     name: given.name ?? className,
     isLeader: given.isLeader,
+    subscribeTimeout: given.subscribeTimeout,
     idempotent: given.idempotent ?? [],
   };
   checkOptions(resolved);
@@ -178,7 +182,9 @@ function checkOptions(o: ResolvedOptions): void {
     throw new InvalidOptionError('name', o.name, `a non-empty string of at most ${MAX_NAME_LENGTH} characters`);
   }
   checkInteger('port', o.port, 1, 65535);
-  for (const option of TIME_OPTIONS) checkInteger(option, o[option], 1, MAX_TIME_MS, ' ms');
+  for (const option of TIME_OPTIONS) {
+    if (option !== 'subscribeTimeout' || o[option] !== undefined) checkInteger(option, o[option], 1, MAX_TIME_MS, ' ms');
+  }
   checkInteger('heartbeatMaxMisses', o.heartbeatMaxMisses, 1, Number.MAX_SAFE_INTEGER);
   checkInteger('maxFrameSize', o.maxFrameSize, MIN_FRAME_SIZE, MAX_FRAME_SIZE, ' bytes (64 KiB to 2 GiB - 1)');
   for (const option of COUNT_OPTIONS) checkInteger(option, o[option], 1, Number.MAX_SAFE_INTEGER);

@@ -5,11 +5,11 @@
 import { setMaxListeners } from 'node:events';
 import { encodeValue, encodeVersionRefusal, FrameKind, isVersionMismatch, LeaderHandshake, type Frame, type HandshakeIdentity, type ProtocolError, type Transcode } from '../../protocol/index.js';
 import { BadRequestError, OptionsMismatchError, PeerLimitError } from '../errors.js';
-import { decodeConnection, encodeConnection, EMPTY, ERROR_RESPONSE, errorToWire, OK_RESPONSE, Op, type ChannelAgreement } from '../messages.js';
+import { decodeConnection, encodeConnection, EMPTY, ERROR_RESPONSE, errorToWire, OK_RESPONSE, Op } from '../messages.js';
 import type { Logger } from '../options.js';
 import type { RateLimitedLog } from '../rate-limited-log.js';
 import { decodeArgs, decodePayload, encodePayload, encodePayloadToSend, type Payload } from '../payload.js';
-import { agreementOf, disagreement } from '../spec.js';
+import { agreementOf, argsDisagreement, disagreement, type ChannelAgreement } from '../spec.js';
 import type { Connection } from '../transport/connection.js';
 import { FramedTransport, type TransportOptions } from '../transport/framed.js';
 import type { DataClientHost, Subscriber } from './host.js';
@@ -270,11 +270,14 @@ export class FollowerConnection {
       this.pool.release(name);
       return;
     }
-    const problem = disagreement(agreementOf(host.spec), agreement);
+    const leaders = agreementOf(host.spec);
+    const problem = disagreement(leaders, agreement);
     if (problem) {
       this.pool.release(name);
       throw new OptionsMismatchError(`client "${name}" was created with options that differ from the leader's: ${problem}`);
     }
+    const otherArgs = argsDisagreement(leaders, agreement);
+    if (otherArgs) this.logger.info(`[onelink] a follower's client "${name}" has other ${otherArgs}: the leader's DataClient serves it`);
     if (this.channels.has(name)) this.pool.release(name);
     this.channels.set(name, host);
   }

@@ -126,7 +126,9 @@ export class Registry extends passThroughBase() {
 
   report(serverId: string, report: RequestReport): Promise<void> {
     if (this.inFlight > 0) this.inFlight--;
-    return this.shared.report(serverId, report, this.caller);
+    // Delegated as invokeOneway, which returns nothing (as cluster-client's): its callback says whether the report was sent.
+    const send = this.shared.report as unknown as (id: string, r: RequestReport, caller: string, sent: (err: Error | null) => void) => void;
+    return new Promise((resolve, reject) => send(serverId, report, this.caller, (err) => (err ? reject(err) : resolve())));
   }
 
   /** Deregisters this process's servers and leaves the cluster. */

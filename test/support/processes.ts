@@ -9,6 +9,7 @@ export interface WorkerConfig {
   name?: string;
   options?: Record<string, unknown>;
   clientOptions?: Record<string, unknown>;
+  publishFirst?: unknown;
 }
 
 export interface ReadyResult {
