@@ -145,17 +145,18 @@ export class Agent implements ElectionHandler, CallRouter {
 
   // ---- calls ----------------------------------------------------------------------------------
 
-  invoke(channel: LocalChannel, method: string, args: unknown[], idempotent: boolean, oneway: boolean): Promise<unknown> {
+  /** `resends`: how often this call was already sent again after a leader loss (see MAX_RESENDS). */
+  invoke(channel: LocalChannel, method: string, args: unknown[], idempotent: boolean, oneway: boolean, resends = 0): Promise<unknown> {
     if (channel.error && !this.retryStart(channel)) return Promise.reject(channel.error);
     if (this.failure) return Promise.reject(this.failure);
     const route = channel.route;
-    if (route) return this.send(channel, route, method, args, idempotent, oneway);
-    return this.waitQueue.enqueue(channel, (r) => this.send(channel, r, method, args, idempotent, oneway));
+    if (route) return this.send(channel, route, method, args, idempotent, oneway, resends);
+    return this.waitQueue.enqueue(channel, (r) => this.send(channel, r, method, args, idempotent, oneway, resends));
   }
 
-  private send(channel: LocalChannel, route: Route, method: string, args: unknown[], idempotent: boolean, oneway: boolean): Promise<unknown> {
+  private send(channel: LocalChannel, route: Route, method: string, args: unknown[], idempotent: boolean, oneway: boolean, resends: number): Promise<unknown> {
     if (route.kind === 'local') return runLocal(() => route.host.invoke(method, args));
-    return sendCall(this, channel, route.link, method, args, idempotent, oneway);
+    return sendCall(this, channel, route.link, method, args, idempotent, oneway, resends);
   }
 
   // ---- subscriptions and publications ---------------------------------------------------------

@@ -2,10 +2,12 @@
 // (open, invoke, subscribe, publish, close...) served by the DataClients of the pool.
 // A follower's bad bytes close that follower's connection and nothing else.
 import { encodeHello, encodeValue, FrameKind, parseHello, type Frame, type Transcode } from '../../protocol/index.js';
-import { OptionsMismatchError } from '../errors.js';
+import { LeaderClosingError, OnelinkError, OptionsMismatchError } from '../errors.js';
 import { decodeConnection, encodeConnection, EMPTY, ERROR_RESPONSE, errorToWire, OK_RESPONSE, Op, type ChannelAgreement } from '../messages.js';
 import type { Logger } from '../options.js';
+import { checkFrameSize } from '../frame-limit.js';
 import { decodeArgs, decodePayload, encodePayload, encodePayloadToSend, type Payload } from '../payload.js';
+import { isPastDeadline } from '../shared-clock.js';
 import { agreementOf, disagreement } from '../spec.js';
 import type { Connection } from '../transport/connection.js';
 import { FramedTransport, type TransportOptions } from '../transport/framed.js';
@@ -38,6 +40,8 @@ export class FollowerConnection {
   private readonly subscriptions = new Map<number, { host: DataClientHost; reg: unknown; subscriber: Subscriber }>();
   /** Requests being served, so that a graceful close answers them first. */
   private inflight = 0;
+  /** The leader is closing: calls that arrive now are refused unstarted, for the follower to send to the next leader. */
+  private refusing = false;
   private drained: (() => void) | null = null;
 
   private readonly pool: DataClientPool;
@@ -59,8 +63,9 @@ export class FollowerConnection {
     this.handshakeTimer.unref();
   }
 
-  /** Resolves when no request of this follower is being served, or after timeoutMs. */
+  /** Refuses calls from now on, and resolves when no request of this follower is being served, or after timeoutMs. */
   drain(timeoutMs: number): Promise<void> {
+    this.refusing = true;
     if (this.inflight === 0 || this.transport.isClosed) return Promise.resolve();
     return new Promise((resolve) => {
       const finish = () => {
@@ -129,9 +134,11 @@ export class FollowerConnection {
       case Op.INVOKE:
       case Op.ONEWAY: {
         const host = this.opened(name);
+        const method = message[2] as string;
+        if (op === Op.INVOKE && !this.mayStart(frame, method)) return;
         const transcode = host.spec.options.transcode;
-        const result = host.invoke(message[2] as string, decodeArgs(frame, transcode));
-        if (op === Op.INVOKE) this.reply(frame.id, result, transcode);
+        const result = host.invoke(method, decodeArgs(frame, transcode));
+        if (op === Op.INVOKE) this.reply(frame.id, result, transcode, method);
         else result.catch((err) => this.logger.warn(`[onelink] oneway ${name}.${String(message[2])} failed:`, err));
         return;
       }
@@ -172,6 +179,23 @@ export class FollowerConnection {
       default:
         throw new TypeError(`unknown operation ${String(op)}`);
     }
+  }
+
+  /**
+   * Whether a call may start now. A call whose caller already gave up (its deadline passed while it
+   * waited in a socket buffer, or while this process was stopped) never starts; nor does one that
+   * arrives while the leader closes: it is refused, and the follower sends it to the next leader.
+   */
+  private mayStart(frame: Frame, method: string): boolean {
+    if (this.refusing) {
+      this.fail(frame.id, new LeaderClosingError(method));
+      return false;
+    }
+    if (isPastDeadline(frame.timeout)) {
+      this.fail(frame.id, new OnelinkError('ERR_ONELINK_RESPONSE_TIMEOUT', `"${method}" reached its caller's deadline before it started, and was not run`));
+      return false;
+    }
+    return true;
   }
 
   private async open(name: string, agreement: ChannelAgreement): Promise<void> {
@@ -230,7 +254,7 @@ export class FollowerConnection {
     this.pool.release(name);
   }
 
-  private reply(id: number, result: Promise<unknown>, transcode: Transcode | undefined): void {
+  private reply(id: number, result: Promise<unknown>, transcode: Transcode | undefined, method?: string): void {
     this.inflight++;
     result.then(
       (value) => {
@@ -243,6 +267,8 @@ export class FollowerConnection {
         let payload;
         try {
           payload = encodePayloadToSend(value, transcode);
+          // A result over the follower's frame limit would cost the whole connection: it gets the error instead.
+          checkFrameSize(OK_RESPONSE, payload.body, this.owner.options.transport.maxFrameSize, `the result of "${method}"`);
         } catch (err) {
           this.fail(id, err);
           return;

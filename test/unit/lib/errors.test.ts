@@ -13,6 +13,8 @@ const samples: OnelinkError[] = [
   new coreErrors.NoLeaderError('no leader within 30000 ms'),
   new coreErrors.NotLeaderError(7002),
   new coreErrors.ResponseTimeoutError('get', 3000),
+  new coreErrors.FrameTooLargeError('the arguments of "set"', 70000, 65536),
+  new coreErrors.LeaderClosingError('increment'),
   new coreErrors.MethodNotDelegatedError('emit', 'config'),
   new coreErrors.ChannelUnavailableError('config', 5000),
   new coreErrors.ClientClosedError('config'),
