@@ -10,7 +10,7 @@ import { Election, type ElectionHandler } from './election.js';
 import { linkOptionsOf, type LeaderLink, type LinkOptions } from './follower/link.js';
 import { closeHost, DataClientPool, exportHandover } from './leader/pool.js';
 import { LeaderServer } from './leader/server.js';
-import { runLocal } from './local-calls.js';
+import { callLocal } from './local-calls.js';
 import { encodeConnection, EMPTY, errorFromWire, Op } from './messages.js';
 import type { ResolvedOptions } from './options.js';
 import { agreementOf, disagreement, type ChannelSpec } from './spec.js';
@@ -155,7 +155,7 @@ export class Agent implements ElectionHandler, CallRouter {
   }
 
   private send(channel: LocalChannel, route: Route, method: string, args: unknown[], idempotent: boolean, oneway: boolean, resends: number): Promise<unknown> {
-    if (route.kind === 'local') return runLocal(() => route.host.invoke(method, args));
+    if (route.kind === 'local') return callLocal(channel, route.host, method, args, oneway, this.logger);
     return sendCall(this, channel, route.link, method, args, idempotent, oneway, resends);
   }
 

@@ -42,6 +42,8 @@ describe('scenario: every call settles', function () {
     assert.match(tooLarge.message, /65536/);
     const result = await rejection(follower.invoke('big', 100 * 1024));
     assert.equal(result.code, 'ERR_ONELINK_FRAME_TOO_LARGE');
+    // The same calls in the leader's own process fail alike.
+    assert.equal(await leader.invoke('echo', 'x'.repeat(100 * 1024)).then(() => 'resolved', (err) => err.code), 'ERR_ONELINK_FRAME_TOO_LARGE');
     await sleep(200);
     const outcomes = await stopTrace(follower, 'pid');
     assert.deepEqual(failuresOf(outcomes), {}, 'the other calls all succeeded');
