@@ -53,7 +53,7 @@ export class Agent implements ElectionHandler, CallRouter {
 
   constructor(private readonly key: string, private readonly options: ResolvedOptions, network: Network) {
     this.endpoint = { kind: 'tcp', port: options.port };
-    this.pool = new DataClientPool(this.channels, options);
+    this.pool = new DataClientPool(this.channels, { maxWaitTime: options.maxWaitTime, logger: options.logger, where: describeEndpoint(this.endpoint) });
     this.subscriptions = new Subscriptions(options.logger);
     this.waitQueue = new WaitQueue(this.channels, { maxQueuedCalls: options.maxQueuedCalls, where: describeEndpoint(this.endpoint) });
     this.transportOptions = linkOptionsOf(options);

@@ -54,8 +54,13 @@ export class MethodNotDelegatedError extends OnelinkError {
 
 /** The leader process has no client of this name, so it cannot create its DataClient. */
 export class ChannelUnavailableError extends OnelinkError {
-  constructor(name: string, waitedMs: number) {
-    super('ERR_ONELINK_CHANNEL_UNAVAILABLE', `the leader process has created no client named "${name}" within ${waitedMs} ms`);
+  constructor(readonly clientName: string, readonly leaderPid: number, readonly leaderNames: string[], where: string) {
+    const has = leaderNames.length ? `it has ${leaderNames.map((n) => `"${n}"`).join(', ')}` : 'it has none';
+    super(
+      'ERR_ONELINK_CHANNEL_UNAVAILABLE',
+      `the leader of ${where} (pid ${leaderPid}) has no client named "${clientName}" (${has}): ` +
+        `if another application holds ${where}, give each application its own port or name`,
+    );
   }
 }
 

@@ -223,7 +223,10 @@ export class FollowerConnection {
     const problem = disagreement(agreementOf(host.spec), agreement);
     if (problem) {
       this.pool.release(name);
-      throw new OptionsMismatchError(`client "${name}" was created with options that differ from the leader's: ${problem}`);
+      throw new OptionsMismatchError(
+        `client "${name}" differs from the one of the leader of ${this.pool.where} (pid ${process.pid}): ${problem}. ` +
+          `Create it alike in every process; if another application holds ${this.pool.where}, give each application its own port or name`,
+      );
     }
     if (this.channels.has(name)) this.pool.release(name);
     this.channels.set(name, host);

@@ -16,7 +16,7 @@ const samples: OnelinkError[] = [
   new coreErrors.FrameTooLargeError('the arguments of "set"', 70000, 65536),
   new coreErrors.LeaderClosingError('increment'),
   new coreErrors.MethodNotDelegatedError('emit', 'config'),
-  new coreErrors.ChannelUnavailableError('config', 5000),
+  new coreErrors.ChannelUnavailableError('config', 4242, ['other'], '127.0.0.1:7777'),
   new coreErrors.ClientClosedError('config'),
   new coreErrors.EncodeError('cannot encode a function'),
   new coreErrors.MissingPeerDependencyError('ioredis', 'the Redis store'),
