@@ -10,7 +10,7 @@ import { Election, type ElectionHandler } from './election.js';
 import { linkOptionsOf, type LeaderLink, type LinkOptions } from './follower/link.js';
 import { closeHost, DataClientPool, exportHandover } from './leader/pool.js';
 import { LeaderServer } from './leader/server.js';
-import { runLocal } from './local-calls.js';
+import { callLocal } from './local-calls.js';
 import { encodeConnection, EMPTY, errorFromWire, Op } from './messages.js';
 import type { ResolvedOptions } from './options.js';
 import { identityFor } from './security/identity.js';
@@ -63,7 +63,7 @@ export class Agent implements ElectionHandler, CallRouter {
   private readonly election: Election;
 
   constructor(private readonly key: string, private readonly endpoint: Endpoint, private readonly options: ResolvedOptions, network: Network) {
-    this.pool = new DataClientPool(this.channels, options);
+    this.pool = new DataClientPool(this.channels, { maxWaitTime: options.maxWaitTime, logger: options.logger, where: describeEndpoint(endpoint) });
     this.subscriptions = new Subscriptions(options.logger);
     this.waitQueue = new WaitQueue(this.channels, { maxQueuedCalls: options.maxQueuedCalls, where: describeEndpoint(this.endpoint) });
     this.transportOptions = linkOptionsOf(options);
@@ -167,17 +167,18 @@ export class Agent implements ElectionHandler, CallRouter {
 
   // ---- calls ----------------------------------------------------------------------------------
 
-  invoke(channel: LocalChannel, method: string, args: unknown[], idempotent: boolean, oneway: boolean): Promise<unknown> {
+  /** `resends`: how often this call was already sent again after a leader loss (see MAX_RESENDS). */
+  invoke(channel: LocalChannel, method: string, args: unknown[], idempotent: boolean, oneway: boolean, resends = 0): Promise<unknown> {
     if (channel.error && !this.retryStart(channel)) return Promise.reject(channel.error);
     if (this.failure) return Promise.reject(this.failure);
     const route = channel.route;
-    if (route) return this.send(channel, route, method, args, idempotent, oneway);
-    return this.waitQueue.enqueue(channel, (r) => this.send(channel, r, method, args, idempotent, oneway));
+    if (route) return this.send(channel, route, method, args, idempotent, oneway, resends);
+    return this.waitQueue.enqueue(channel, (r) => this.send(channel, r, method, args, idempotent, oneway, resends));
   }
 
-  private send(channel: LocalChannel, route: Route, method: string, args: unknown[], idempotent: boolean, oneway: boolean): Promise<unknown> {
-    if (route.kind === 'local') return runLocal(() => route.host.invoke(method, args));
-    return sendCall(this, channel, route.link, method, args, idempotent, oneway);
+  private send(channel: LocalChannel, route: Route, method: string, args: unknown[], idempotent: boolean, oneway: boolean, resends: number): Promise<unknown> {
+    if (route.kind === 'local') return callLocal(channel, route.host, method, args, oneway, this.logger);
+    return sendCall(this, channel, route.link, method, args, idempotent, oneway, resends);
   }
 
   // ---- subscriptions and publications ---------------------------------------------------------

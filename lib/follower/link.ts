@@ -3,6 +3,7 @@ import { AuthError, ConnectingHandshake, FrameKind, ProtocolError, type Frame, t
 import { DeadlineSweep } from '../deadline-sweep.js';
 import { ResponseTimeoutError } from '../errors.js';
 import { decodeConnection, Op } from '../messages.js';
+import { deadlineFromNow } from '../shared-clock.js';
 import { describeEndpoint, type Endpoint, type Network } from '../transport/connection.js';
 import { FramedTransport, type TransportOptions } from '../transport/framed.js';
 import { ConnectFailedError, LinkLostError, reasonOf } from './link-errors.js';
@@ -142,7 +143,8 @@ export class LeaderLink {
   /** Sends a request; `pending` hears how it ends (a closed link fails it at once). */
   start(connection: Buffer, flags: number, application: Buffer, pending: PendingRequest): void {
     const id = this.nextId++;
-    if (!this.transport.send(FrameKind.REQUEST, flags, id, pending.timeout, connection, application)) {
+    // The header carries the absolute deadline, so that the leader never starts a request its caller gave up on.
+    if (!this.transport.send(FrameKind.REQUEST, flags, id, deadlineFromNow(pending.timeout), connection, application)) {
       pending.onFailure(new LinkLostError(undefined));
       return;
     }

@@ -4,11 +4,13 @@
 // prove it holds the endpoint key gets nothing but the leader's hello.
 import { setMaxListeners } from 'node:events';
 import { encodeValue, encodeVersionRefusal, FrameKind, isVersionMismatch, LeaderHandshake, type Frame, type HandshakeIdentity, type ProtocolError, type Transcode } from '../../protocol/index.js';
-import { BadRequestError, OptionsMismatchError, PeerLimitError } from '../errors.js';
+import { BadRequestError, LeaderClosingError, OnelinkError, OptionsMismatchError, PeerLimitError } from '../errors.js';
 import { decodeConnection, encodeConnection, EMPTY, ERROR_RESPONSE, errorToWire, OK_RESPONSE, Op } from '../messages.js';
 import type { Logger } from '../options.js';
 import type { RateLimitedLog } from '../rate-limited-log.js';
+import { checkFrameSize } from '../frame-limit.js';
 import { decodeArgs, decodePayload, encodePayload, encodePayloadToSend, type Payload } from '../payload.js';
+import { isPastDeadline } from '../shared-clock.js';
 import { agreementOf, argsDisagreement, disagreement, type ChannelAgreement } from '../spec.js';
 import type { Connection } from '../transport/connection.js';
 import { FramedTransport, type TransportOptions } from '../transport/framed.js';
@@ -63,6 +65,8 @@ export class FollowerConnection {
   private readonly subscriptions = new Map<number, { host: DataClientHost; key: string; subscriber: Subscriber }>();
   /** Requests being served, so that a graceful close answers them first, and bounded by maxRequestsPerPeer. */
   private inflight = 0;
+  /** The leader is closing: calls that arrive now are refused unstarted, for the follower to send to the next leader. */
+  private refusing = false;
   private drained: (() => void) | null = null;
 
   private readonly pool: DataClientPool;
@@ -91,8 +95,9 @@ export class FollowerConnection {
     this.handshakeTimer.unref();
   }
 
-  /** Resolves when no request of this follower is being served, or after timeoutMs. */
+  /** Refuses calls from now on, and resolves when no request of this follower is being served, or after timeoutMs. */
   drain(timeoutMs: number): Promise<void> {
+    this.refusing = true;
     if (this.inflight === 0 || this.transport.isClosed) return Promise.resolve();
     return new Promise((resolve) => {
       const finish = () => {
@@ -186,9 +191,10 @@ export class FollowerConnection {
         const host = this.opened(name);
         const method = message[2];
         if (typeof method !== 'string') throw new BadRequestError(`the method name of a call on "${name}" is not a string`);
+        if (op === Op.INVOKE && !this.mayStart(frame, method)) return;
         const transcode = host.spec.options.transcode;
         const result = host.invoke(method, decodeArgs(frame, transcode));
-        if (op === Op.INVOKE) this.reply(frame.id, result, transcode);
+        if (op === Op.INVOKE) this.reply(frame.id, result, transcode, method);
         else this.track(result).catch((err) => this.warn('oneway failed', `[onelink] oneway ${name}.${method} from ${this.transport.remote} failed:`, err));
         return;
       }
@@ -242,6 +248,23 @@ export class FollowerConnection {
     sub.host.unsubscribe(sub.key, sub.subscriber);
   }
 
+  /**
+   * Whether a call may start now. A call whose caller already gave up (its deadline passed while it
+   * waited in a socket buffer, or while this process was stopped) never starts; nor does one that
+   * arrives while the leader closes: it is refused, and the follower sends it to the next leader.
+   */
+  private mayStart(frame: Frame, method: string): boolean {
+    if (this.refusing) {
+      this.fail(frame.id, new LeaderClosingError(method));
+      return false;
+    }
+    if (isPastDeadline(frame.timeout)) {
+      this.fail(frame.id, new OnelinkError('ERR_ONELINK_RESPONSE_TIMEOUT', `"${method}" reached its caller's deadline before it started, and was not run`));
+      return false;
+    }
+    return true;
+  }
+
   private async open(name: string, agreement: ChannelAgreement): Promise<void> {
     if (this.pendingOpens >= this.limits.maxPendingOpensPerPeer) throw this.overLimit('maxPendingOpensPerPeer', 'OPENs waiting');
     if (!this.channels.has(name) && this.channels.size + this.pendingOpens >= this.limits.maxChannelsPerPeer) {
@@ -274,7 +297,10 @@ export class FollowerConnection {
     const problem = disagreement(leaders, agreement);
     if (problem) {
       this.pool.release(name);
-      throw new OptionsMismatchError(`client "${name}" was created with options that differ from the leader's: ${problem}`);
+      throw new OptionsMismatchError(
+        `client "${name}" differs from the one of the leader of ${this.pool.where} (pid ${process.pid}): ${problem}. ` +
+          `Create it alike in every process; if another application holds ${this.pool.where}, give each application its own port or name`,
+      );
     }
     const otherArgs = argsDisagreement(leaders, agreement);
     if (otherArgs) this.logger.info(`[onelink] a follower's client "${name}" has other ${otherArgs}: the leader's DataClient serves it`);
@@ -326,7 +352,7 @@ export class FollowerConnection {
     return result.finally(() => this.settled());
   }
 
-  private reply(id: number, result: Promise<unknown>, transcode: Transcode | undefined): void {
+  private reply(id: number, result: Promise<unknown>, transcode: Transcode | undefined, method?: string): void {
     this.inflight++;
     result.then(
       (value) => {
@@ -339,6 +365,8 @@ export class FollowerConnection {
         let payload;
         try {
           payload = encodePayloadToSend(value, transcode);
+          // A result over the follower's frame limit would cost the whole connection: it gets the error instead.
+          checkFrameSize(OK_RESPONSE, payload.body, this.owner.options.transport.maxFrameSize, `the result of "${method}"`);
         } catch (err) {
           this.fail(id, err);
           return;

@@ -9,6 +9,7 @@
 // within one interval.
 import { randomUUID } from 'node:crypto';
 import { cluster } from '../index.js';
+import { argsDigest } from '../spec.js';
 import type { ClusterOptions } from '../options.js';
 import type { PickOptions, RequestReport } from './balancer/index.js';
 import { resolveRegistryOptions, type RegistryOptions } from './options.js';
@@ -18,7 +19,7 @@ import { toServerRecord } from './registration.js';
 import type { ForwardedMessage, ForwardResult, ServerRecord, ServerRegistration, WatchEvent } from './types.js';
 
 export interface CreateRegistryOptions extends RegistryOptions {
-  /** onelink options of the shared client. Default name 'onelink-registry'. */
+  /** onelink options of the shared client. Default name 'onelink-registry:' and a digest of the other options. */
   cluster?: ClusterOptions;
   /** Logs heartbeats that failed (during a failover or a backend outage). Default console. */
   logger?: Pick<Console, 'warn'>;
@@ -54,7 +55,9 @@ export class Registry extends passThroughBase() {
 
   constructor(options: CreateRegistryOptions = {}) {
     const { cluster: clusterOptions, logger, ...registryOptions } = options;
-    const builder = cluster(RegistryClient, { name: 'onelink-registry', ...clusterOptions, autoGenerate: false });
+    // One client name per configuration: registries configured differently never share one backend.
+    const name = `onelink-registry:${argsDigest([registryOptions]).slice(0, 12)}`;
+    const builder = cluster(RegistryClient, { name, ...clusterOptions, autoGenerate: false });
     for (const method of Object.keys(REGISTRY_METHODS) as RegistryMethod[]) builder.delegate(method, REGISTRY_METHODS[method].delegate);
     super(builder.create(registryOptions));
     this.interval = resolveRegistryOptions(registryOptions).interval;

@@ -7,6 +7,7 @@ import { workerAgreement } from '../functional/helpers.js';
 import { freePort } from '../support/servers.js';
 import { killAll, leaderOf, startWorkers, type WorkerProcess } from '../support/processes.js';
 import { followerHandshake, handshaken, isAlive, RawPeer, sleep, waitFor } from './helpers.js';
+import { deadlineFromNow } from '../../lib/shared-clock.js';
 
 const CONNECT_TIMEOUT = 2000;
 const MARGIN_MS = 3000;
@@ -14,7 +15,7 @@ const CHANNEL = 'echo';
 
 function request(id: number, connection: unknown[] | Buffer, application: Buffer = Buffer.alloc(0)): Buffer {
   const conn = Buffer.isBuffer(connection) ? connection : encodeConnection(connection);
-  return encodeFrame(FrameKind.REQUEST, 0, id, 3000, conn, application);
+  return encodeFrame(FrameKind.REQUEST, 0, id, deadlineFromNow(3000), conn, application);
 }
 
 function responseTo(peer: RawPeer, id: number): Promise<Frame> {

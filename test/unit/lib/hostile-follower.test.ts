@@ -71,7 +71,7 @@ describe('leader: hostile followers', () => {
     const channels = new Map([[channel.name, channel]]);
     warnings = [];
     const logger = { info() {}, error() {}, warn: (message: string) => warnings.push(message) };
-    pool = new DataClientPool(channels, { maxWaitTime: 5000, logger });
+    pool = new DataClientPool(channels, { maxWaitTime: 5000, logger, where: 'the test endpoint' });
     server = new LeaderServer((await network.listen(endpoint))!, pool, { transport, connectTimeout: 1000, identity: testIdentity, logger, limits: { ...defaults, ...limits } });
     followers = [];
   }

@@ -39,7 +39,7 @@ describe('leader: followers against the DataClient pool', () => {
     SlowStart.closed = 0;
     network = new MemoryNetwork();
     channels = new Map();
-    pool = new DataClientPool(channels, { maxWaitTime: 1000, logger: quietLogger });
+    pool = new DataClientPool(channels, { maxWaitTime: 1000, logger: quietLogger, where: 'the test endpoint' });
     server = new LeaderServer((await network.listen(endpoint))!, pool, { transport: transportOptions, connectTimeout: 100, identity: testIdentity, logger: quietLogger, limits: defaults });
     followers = [];
   });
