@@ -54,8 +54,9 @@ export class WorkerProcess {
     });
   }
 
-  static async start(config: WorkerConfig): Promise<WorkerProcess> {
-    const child = fork(WORKER, [JSON.stringify(config)], {
+  /** Forks `script` (test/fixtures/worker.ts unless given: another fixture speaking the same IPC messages). */
+  static async start(config: WorkerConfig, script = WORKER): Promise<WorkerProcess> {
+    const child = fork(script, [JSON.stringify(config)], {
       execArgv: ['--import', 'tsx'],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -113,8 +114,8 @@ export class WorkerProcess {
 }
 
 /** Starts workers concurrently and waits until each is ready (or failed to be). */
-export async function startWorkers(count: number, config: WorkerConfig): Promise<WorkerProcess[]> {
-  const workers = await Promise.all(Array.from({ length: count }, () => WorkerProcess.start(config)));
+export async function startWorkers(count: number, config: WorkerConfig, script?: string): Promise<WorkerProcess[]> {
+  const workers = await Promise.all(Array.from({ length: count }, () => WorkerProcess.start(config, script)));
   await Promise.all(workers.map((w) => w.ready));
   return workers;
 }
