@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { decodeValue, encodeFrame, FrameKind, PROTOCOL_VERSION } from '../../protocol/index.js';
 import { encodeConnection, OK_RESPONSE, Op } from '../../lib/messages.js';
+import { deadlineFromNow } from '../../lib/shared-clock.js';
 import { workerAgreement } from '../functional/helpers.js';
 import { freePort } from '../support/servers.js';
 import { killAll, leaderOf, startWorkers, type WorkerProcess } from '../support/processes.js';
@@ -21,7 +22,8 @@ const PARTIAL_BOUND = FULL ? 256 * MiB : 128 * MiB;
 const HEARTBEAT = 1000;
 
 function request(id: number, message: unknown[], application: Buffer = Buffer.alloc(0)): Buffer {
-  return encodeFrame(FrameKind.REQUEST, 0, id, 3000, encodeConnection(message), application);
+  // The header's timeout field carries the caller's deadline on the shared clock, as a follower sends it.
+  return encodeFrame(FrameKind.REQUEST, 0, id, deadlineFromNow(60_000), encodeConnection(message), application);
 }
 
 describe('chaos: exhausting a real leader', function () {
