@@ -25,10 +25,14 @@ export function sendCall(router: CallRouter, channel: LocalChannel, link: Leader
   try {
     payload = encodeArgsToSend(args, channel.spec.options.transcode);
   } catch (err) {
+    channel.stats.rejected(err);
     return Promise.reject(err);
   }
   if (oneway) {
-    if (link.post(connection, payload.flags, payload.body)) return SENT;
+    if (link.post(connection, payload.flags, payload.body)) {
+      channel.stats.sent();
+      return SENT;
+    }
     // The link just closed, so the call was not sent: it waits for the next leader.
     return router.invoke(channel, method, args, idempotent, oneway);
   }
@@ -42,6 +46,7 @@ class RemoteCall implements PendingRequest {
   deadline = 0;
   readonly timeout: number;
   readonly promise: Promise<unknown>;
+  private readonly startedAt: number;
   private resolve!: (value: unknown) => void;
   private reject!: (error: unknown) => void;
 
@@ -53,6 +58,7 @@ class RemoteCall implements PendingRequest {
     private readonly idempotent: boolean,
   ) {
     this.timeout = channel.spec.options.responseTimeout;
+    this.startedAt = channel.stats.started();
     // The executor captures only the call: a remote call allocates as little as it can.
     this.promise = new Promise((resolve, reject) => {
       this.resolve = resolve;
@@ -61,9 +67,12 @@ class RemoteCall implements PendingRequest {
   }
 
   onResponse(frame: Frame): void {
+    const { stats, spec } = this.channel;
     try {
-      this.resolve(resultOf(frame, this.channel.spec.options.transcode));
+      this.resolve(resultOf(frame, spec.options.transcode));
+      stats.settled(this.startedAt);
     } catch (err) {
+      stats.failed(this.startedAt, err);
       this.reject(err);
     }
   }
@@ -74,14 +83,16 @@ class RemoteCall implements PendingRequest {
    * or may not have run).
    */
   onFailure(error: Error): void {
-    if (!(error instanceof LinkLostError)) {
-      this.reject(error);
-    } else if (this.idempotent) {
+    const { stats } = this.channel;
+    if (this.idempotent && error instanceof LinkLostError) {
+      stats.abandoned(); // the attempt on the next leader counts it
       // From a microtask: the link reports its pending calls lost before the agent drops its route.
       queueMicrotask(() => this.resolve(this.router.invoke(this.channel, this.method, this.args, true, false)));
-    } else {
-      this.reject(new LeaderLostError(this.method, { cause: error.cause }));
+      return;
     }
+    const failure = error instanceof LinkLostError ? new LeaderLostError(this.method, { cause: error.cause }) : error;
+    stats.failed(this.startedAt, failure);
+    this.reject(failure);
   }
 }
 

@@ -98,6 +98,13 @@ function describe(value: unknown): string {
   return String(value);
 }
 
+/** An observer (`onelink status`) asked the leader for something other than its stats. */
+export class ObserverRefusedError extends OnelinkError {
+  constructor(op: unknown) {
+    super('ERR_ONELINK_OBSERVER_REFUSED', `an observer may only ask for stats, not for operation ${String(op)}`);
+  }
+}
+
 for (const [code, Class] of [
   ['ERR_ONELINK_HANDSHAKE', HandshakeError],
   ['ERR_ONELINK_OPTIONS_MISMATCH', OptionsMismatchError],
@@ -111,6 +118,7 @@ for (const [code, Class] of [
   ['ERR_ONELINK_MISSING_PEER', MissingPeerDependencyError],
   ['ERR_ONELINK_HEARTBEAT', PeerSilentError],
   ['ERR_ONELINK_INVALID_OPTION', InvalidOptionError],
+  ['ERR_ONELINK_OBSERVER_REFUSED', ObserverRefusedError],
 ] as const) {
   registerErrorClass(code, Class);
 }

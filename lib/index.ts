@@ -2,6 +2,9 @@
 import { APIClientBase, close, cluster as clusterFn } from './api.js';
 
 export { APIClientBase, close, ClusterClientBuilder } from './api.js';
+export type { ClientStats, FailoverEvent } from './agent.js';
+export type { CallStatsSnapshot, LatencyStats } from './observe/call-stats.js';
+export type { LeaderStatus } from './observe/status.js';
 export type { ClusterClient, ClusterClientBase, DelegateKinds, KindOf, MethodName, Promisified } from './api.js';
 export * from './errors.js';
 export { DEFAULT_PORT, defaults } from './options.js';

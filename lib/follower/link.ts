@@ -59,6 +59,8 @@ export class LeaderLink {
   private readonly transport: FramedTransport;
   private readonly auth: ConnectingHandshake;
   leaderPid = 0;
+  /** The leader said goodbye: it is closing gracefully, so losing it is no fault. */
+  farewell = false;
 
   private constructor(
     network: Network,
@@ -184,6 +186,7 @@ export class LeaderLink {
     const message = this.lastMessage;
     if (message[0] === Op.PUSH) this.handler.onPush(message[1] as string, message[2] as number, frame);
     else if (message[0] === Op.HANDOVER) this.handler.onHandover(message[1] as string, frame);
+    else if (message[0] === Op.GOODBYE) this.farewell = true;
   }
 
   /** Fails the requests past their deadline; returns whether requests still wait. */

@@ -2,9 +2,11 @@
 // (open, invoke, subscribe, publish, close...) served by the DataClients of the pool.
 // A follower's bad bytes close that follower's connection and nothing else; a peer that does not
 // prove it holds the endpoint key gets nothing but the leader's hello.
-import { encodeValue, encodeVersionRefusal, FrameKind, isVersionMismatch, LeaderHandshake, type Frame, type HandshakeIdentity, type ProtocolError, type Transcode } from '../../protocol/index.js';
-import { OptionsMismatchError } from '../errors.js';
+import { encodeValue, encodeVersionRefusal, FrameKind, isVersionMismatch, LeaderHandshake, type ConnectingRole, type Frame, type HandshakeIdentity, type ProtocolError, type Transcode } from '../../protocol/index.js';
+import { ObserverRefusedError, OptionsMismatchError } from '../errors.js';
 import { decodeConnection, encodeConnection, EMPTY, ERROR_RESPONSE, errorToWire, OK_RESPONSE, Op, type ChannelAgreement } from '../messages.js';
+import { errorCode } from '../observe/call-stats.js';
+import type { FollowerStatus, LeaderCounters, LeaderStatus } from '../observe/status.js';
 import type { Logger } from '../options.js';
 import { decodeArgs, decodePayload, encodePayload, encodePayloadToSend, type Payload } from '../payload.js';
 import { agreementOf, disagreement } from '../spec.js';
@@ -20,15 +22,24 @@ export interface LeaderOptions {
   /** What this leader proves, and checks that followers prove. */
   identity: HandshakeIdentity;
   logger: Logger;
+  /** The endpoint, as the stats name it. */
+  endpoint: string;
+  /** This process's failovers so far, for the stats. */
+  failovers(): { failovers: number; lastFailoverMs: number | null };
 }
 
 /** What a follower's connection needs from the server that accepted it. */
 export interface ConnectionOwner {
   readonly pool: DataClientPool;
   readonly options: LeaderOptions;
+  readonly counters: LeaderCounters;
+  /** The answer to a STATS request. */
+  status(): LeaderStatus;
   /** The connection closed. */
   forget(connection: FollowerConnection): void;
 }
+
+const GOODBYE = encodeConnection([Op.GOODBYE]);
 
 export class FollowerConnection {
   private readonly transport: FramedTransport;
@@ -44,6 +55,12 @@ export class FollowerConnection {
   /** Requests being served, so that a graceful close answers them first. */
   private inflight = 0;
   private drained: (() => void) | null = null;
+  /** Who connected, as its hello says: a follower, or an observer that may only read stats. */
+  role: ConnectingRole | null = null;
+  private pid = 0;
+  private readonly connectedAt = Date.now();
+  private calls = 0;
+  private errors = 0;
 
   private readonly pool: DataClientPool;
   private readonly logger: Logger;
@@ -81,8 +98,9 @@ export class FollowerConnection {
     });
   }
 
-  /** Flushes and closes; a follower that does not close its side in time is cut off. */
+  /** Says goodbye (the follower then knows the loss is no fault), flushes and closes; a follower that does not close its side in time is cut off. */
   end(): void {
+    this.transport.send(FrameKind.REQUEST, 0, 0, 0, GOODBYE, EMPTY);
     this.transport.end();
     setTimeout(() => this.transport.destroy(), 1000).unref();
   }
@@ -120,7 +138,10 @@ export class FollowerConnection {
   private handshake(frame: Frame): void {
     try {
       if (this.stage === 'hello') {
-        this.transport.sendEncoded(this.auth.acceptHello(frame).reply);
+        const { peer, reply } = this.auth.acceptHello(frame);
+        this.role = peer.role;
+        this.pid = peer.pid;
+        this.transport.sendEncoded(reply);
         this.stage = 'proof';
         return;
       }
@@ -146,9 +167,20 @@ export class FollowerConnection {
   private dispatch(message: unknown[], frame: Frame): void {
     const op = message[0];
     const name = message[1] as string;
+    if (op === Op.STATS) {
+      this.transport.send(FrameKind.RESPONSE, 0, frame.id, 0, OK_RESPONSE, encodeValue(this.owner.status()));
+      return;
+    }
+    if (this.role === 'observer') {
+      this.fail(frame.id, new ObserverRefusedError(op));
+      this.end();
+      return;
+    }
     switch (op) {
       case Op.INVOKE:
       case Op.ONEWAY: {
+        this.calls++;
+        this.owner.counters.calls++;
         const host = this.opened(name);
         const transcode = host.spec.options.transcode;
         const result = host.invoke(message[2] as string, decodeArgs(frame, transcode));
@@ -281,8 +313,21 @@ export class FollowerConnection {
     if (--this.inflight === 0) this.drained?.();
   }
 
+  /** An authenticated follower (not an observer, not a peer still in its handshake). */
+  get isFollower(): boolean {
+    return this.role === 'follower' && this.stage === 'served';
+  }
+
+  /** What the leader's stats say about this follower. */
+  status(): FollowerStatus {
+    const { bytesIn, bytesOut } = this.transport;
+    return { pid: this.pid, connectedAt: this.connectedAt, inFlight: this.inflight, calls: this.calls, errors: this.errors, bytesIn, bytesOut, channels: [...this.channels.keys()] };
+  }
+
   /** An error reply; for a frame that expects none (id 0), a log line. */
   private fail(id: number, err: unknown): void {
+    this.errors++;
+    this.owner.counters.countError(errorCode(err));
     if (id === 0) {
       this.logger.warn(`[onelink] request from ${this.transport.remote} failed:`, err);
       return;
@@ -293,7 +338,7 @@ export class FollowerConnection {
 
   private closed(error: Error | undefined): void {
     clearTimeout(this.handshakeTimer);
-    if (error && this.stage === 'served') this.logger.warn(`[onelink] follower ${this.transport.remote} dropped: ${error.message}`);
+    if (error && this.isFollower) this.logger.warn(`[onelink] follower ${this.pid} (${this.transport.remote}) dropped: ${error.message}`);
     for (const name of [...this.channels.keys()]) this.release(name);
     this.owner.forget(this);
   }

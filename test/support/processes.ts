@@ -9,6 +9,8 @@ export interface WorkerConfig {
   name?: string;
   options?: Record<string, unknown>;
   clientOptions?: Record<string, unknown>;
+  /** Send every log line of the client to the parent (WorkerProcess.logs). */
+  reportLogs?: boolean;
 }
 
 export interface ReadyResult {
@@ -22,6 +24,7 @@ export class WorkerProcess {
   private readonly replies = new Map<number, { resolve(v: any): void; reject(e: any): void }>();
   readonly values = new Map<string, unknown[]>();
   readonly events: Array<{ event: string; value: unknown }> = [];
+  readonly logs: Array<{ level: string; message: string }> = [];
   readonly ready: Promise<ReadyResult>;
   readonly exited: Promise<void>;
   private readonly valueWaiters = new Set<() => void>();
@@ -43,6 +46,8 @@ export class WorkerProcess {
           for (const wake of this.valueWaiters) wake();
         } else if (msg.type === 'event') {
           this.events.push({ event: msg.event, value: msg.value });
+        } else if (msg.type === 'log') {
+          this.logs.push({ level: msg.level, message: msg.message });
         }
       });
     });

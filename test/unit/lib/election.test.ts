@@ -104,7 +104,7 @@ describe('election', () => {
 
   it('follows the leader that holds the endpoint', async () => {
     const pool = new DataClientPool(new Map(), { maxWaitTime: 100, logger: quietLogger });
-    const server = new LeaderServer((await network.listen(endpoint))!, pool, { transport: transportOptions, connectTimeout: 100, identity: testIdentity, logger: quietLogger });
+    const server = new LeaderServer((await network.listen(endpoint))!, pool, { transport: transportOptions, connectTimeout: 100, identity: testIdentity, logger: quietLogger, endpoint: 'memory', failovers: () => ({ failovers: 0, lastFailoverMs: null }) });
     const outcome = await elect({ isLeader: false }).outcome();
     assert.equal(outcome.role, 'follower');
     assert.equal(outcome.role === 'follower' && outcome.link.leaderPid, process.pid);

@@ -20,6 +20,7 @@ const samples: OnelinkError[] = [
   new coreErrors.MissingPeerDependencyError('ioredis', 'the Redis store'),
   new coreErrors.PeerSilentError('127.0.0.1:7003', 3, 60000),
   new coreErrors.InvalidOptionError('delegate "get" to', 'invokeTwice', 'one of invoke, invokeOneway'),
+  new coreErrors.ObserverRefusedError(3),
   new ProtocolError('ERR_ONELINK_PROTOCOL_VERSION', 'version 9'),
   new storeErrors.InvalidSessionIdError('empty id'),
   new storeErrors.InvalidSessionValueError('a function at user.fn', 'user.fn'),

@@ -39,7 +39,7 @@ describe('leader: followers against the DataClient pool', () => {
     network = new MemoryNetwork();
     channels = new Map();
     pool = new DataClientPool(channels, { maxWaitTime: 1000, logger: quietLogger });
-    server = new LeaderServer((await network.listen(endpoint))!, pool, { transport: transportOptions, connectTimeout: 100, identity: testIdentity, logger: quietLogger });
+    server = new LeaderServer((await network.listen(endpoint))!, pool, { transport: transportOptions, connectTimeout: 100, identity: testIdentity, logger: quietLogger, endpoint: 'memory', failovers: () => ({ failovers: 0, lastFailoverMs: null }) });
     followers = [];
   });
 
