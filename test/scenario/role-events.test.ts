@@ -1,13 +1,30 @@
 // What a process tells its application about the cluster: the 'leader' / 'follower' / 'failover'
 // events, the log level of a handover (info) and of a crash (warn), and each client's stats().
 import assert from 'node:assert/strict';
-import type { ClientStats, FailoverEvent } from '../../lib/index.js';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ClientStats, FailoverEvent, LeaderStatus } from '../../lib/index.js';
 import { freePort } from '../support/servers.js';
 import { killAll, leaderOf, startWorkers, type WorkerProcess } from '../support/processes.js';
 import { isAlive, waitFor } from './helpers.js';
 
+const BIN = fileURLToPath(new URL('../../bin/onelink.mjs', import.meta.url));
 /** Generous: the machine running the tests is loaded; a failover takes far less. */
 const FAILOVER_BOUND_MS = 10000;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function onelink(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { timeout: 20000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
 
 function eventsOf(worker: WorkerProcess, event: string): unknown[] {
   return worker.events.filter((e) => e.event === event).map((e) => e.value);
@@ -47,6 +64,12 @@ describe('operating a cluster', function () {
       for (const survivor of survivors) assert.ok(survivor.logs.some((l) => l.level === 'warn' && /lost the leader/.test(l.message)), JSON.stringify(survivor.logs));
       assert.equal((await other.call<ClientStats>('stats')).reconnects, 1);
 
+      // The new leader knows how long its election took.
+      const run = await onelink('status', '--port', String(port), '--json');
+      const status = JSON.parse(run.stdout) as LeaderStatus;
+      assert.equal(status.leader.pid, next.pid);
+      assert.equal(status.counters.failovers, 1);
+      assert.equal(status.counters.lastFailoverMs, failovers[survivors.indexOf(next)].ms);
     });
 
     it('a graceful close of the leader is logged at info, with no warning', async () => {
