@@ -104,6 +104,14 @@ describe('operating a cluster', function () {
       }
     });
 
+    it('says that a process of another application holds the endpoint, with exit code 4', async () => {
+      const port = await freePort();
+      workers = await startWorkers(1, { port, options: { secret: 'the application on this port' } });
+      const run = await onelink('status', '--port', String(port));
+      assert.equal(run.code, 4);
+      assert.match(run.stderr, new RegExp(`127\\.0\\.0\\.1:${port} is held by a process that cannot prove it holds this application's key`));
+    });
+
     it('refuses bad arguments with the usage, exit code 1', async () => {
       const run = await onelink('status', '--port', 'seven');
       assert.equal(run.code, 1);
