@@ -1,34 +1,14 @@
 // What a process tells its application about the cluster: the 'leader' / 'follower' / 'failover'
 // events, the log level of a handover (info) and of a crash (warn), and each client's stats().
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { ClientStats, FailoverEvent, LeaderStatus } from '../../lib/index.js';
+import { onelink } from '../support/onelink-command.js';
 import { freePort } from '../support/servers.js';
 import { killAll, leaderOf, startWorkers, type WorkerProcess } from '../support/processes.js';
 import { isAlive, waitFor } from './helpers.js';
 
-const BIN = fileURLToPath(new URL('../../bin/onelink.mjs', import.meta.url));
 /** Generous: the machine running the tests is loaded; a failover takes far less. */
 const FAILOVER_BOUND_MS = 10000;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function onelink(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 20000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
-
-function eventsOf(worker: WorkerProcess, event: string): unknown[] {
-  return worker.events.filter((e) => e.event === event).map((e) => e.value);
-}
 
 describe('operating a cluster', function () {
   this.timeout(60000);
@@ -44,22 +24,22 @@ describe('operating a cluster', function () {
       const port = await freePort();
       workers = await startWorkers(3, { port, reportLogs: true });
       const leader = await leaderOf(workers);
-      assert.deepEqual(eventsOf(leader, 'leader'), [{ pid: leader.pid }]);
+      assert.deepEqual(leader.eventsOf('leader'), [{ pid: leader.pid }]);
       const survivors = workers.filter((w) => w !== leader);
-      for (const survivor of survivors) assert.deepEqual(eventsOf(survivor, 'follower'), [{ leader: leader.pid }]);
+      for (const survivor of survivors) assert.deepEqual(survivor.eventsOf('follower'), [{ leader: leader.pid }]);
 
       await leader.kill('SIGKILL');
-      const failovers = await Promise.all(survivors.map((w) => waitFor(`failover in ${w.pid}`, () => eventsOf(w, 'failover')[0] as FailoverEvent | undefined, FAILOVER_BOUND_MS)));
+      const failovers = await Promise.all(survivors.map((w) => waitFor(`failover in ${w.pid}`, () => w.eventsOf('failover')[0] as FailoverEvent | undefined, FAILOVER_BOUND_MS)));
       const next = await leaderOf(survivors);
       for (const failover of failovers) {
         assert.equal(failover.from, leader.pid);
         assert.equal(failover.to, next.pid);
         assert.ok(failover.ms > 0 && failover.ms < FAILOVER_BOUND_MS, `failover took ${failover.ms} ms`);
       }
-      assert.deepEqual(eventsOf(next, 'leader'), [{ pid: next.pid }]);
+      assert.deepEqual(next.eventsOf('leader'), [{ pid: next.pid }]);
       const other = survivors.find((w) => w !== next)!;
-      await waitFor('the follower event', () => (eventsOf(other, 'follower').length === 2 ? true : undefined));
-      assert.deepEqual(eventsOf(other, 'follower'), [{ leader: leader.pid }, { leader: next.pid }]);
+      await waitFor('the follower event', () => (other.eventsOf('follower').length === 2 ? true : undefined));
+      assert.deepEqual(other.eventsOf('follower'), [{ leader: leader.pid }, { leader: next.pid }]);
       // A crash is a fault: warned about.
       for (const survivor of survivors) assert.ok(survivor.logs.some((l) => l.level === 'warn' && /lost the leader/.test(l.message)), JSON.stringify(survivor.logs));
       assert.equal((await other.call<ClientStats>('stats')).reconnects, 1);
@@ -78,7 +58,7 @@ describe('operating a cluster', function () {
       const leader = await leaderOf(workers);
       const survivors = workers.filter((w) => w !== leader);
       await leader.call('close');
-      await Promise.all(survivors.map((w) => waitFor(`failover in ${w.pid}`, () => eventsOf(w, 'failover')[0], FAILOVER_BOUND_MS)));
+      await Promise.all(survivors.map((w) => waitFor(`failover in ${w.pid}`, () => w.eventsOf('failover')[0], FAILOVER_BOUND_MS)));
       await leaderOf(survivors.filter(isAlive));
       for (const survivor of survivors) {
         assert.deepEqual(survivor.logs.filter((l) => l.level === 'warn' || l.level === 'error'), []);

@@ -1,32 +1,11 @@
 // `onelink status` against a live cluster of real processes, and against an endpoint that nobody
 // or a foreign program holds.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import net from 'node:net';
-import { fileURLToPath } from 'node:url';
 import type { LeaderStatus } from '../../lib/index.js';
+import { onelink } from '../support/onelink-command.js';
 import { freePort } from '../support/servers.js';
 import { killAll, leaderOf, startWorkers, type WorkerProcess } from '../support/processes.js';
-
-const BIN = fileURLToPath(new URL('../../bin/onelink.mjs', import.meta.url));
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function onelink(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 20000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
-
-function eventsOf(worker: WorkerProcess, event: string): unknown[] {
-  return worker.events.filter((e) => e.event === event).map((e) => e.value);
-}
 
 describe('operating a cluster', function () {
   this.timeout(60000);
@@ -75,7 +54,7 @@ describe('operating a cluster', function () {
       for (const follower of followers) assert.match(text.stdout, new RegExp(`^ {2}${follower.pid} `, 'm'));
       // The observer did not join: the followers still follow the same leader, and no election ran.
       assert.equal((await leaderOf(workers)).pid, leader.pid);
-      for (const worker of workers) assert.deepEqual(eventsOf(worker, 'failover'), []);
+      for (const worker of workers) assert.deepEqual(worker.eventsOf('failover'), []);
     });
 
     it('says that nothing listens, with exit code 2', async () => {

@@ -79,6 +79,11 @@ export class WorkerProcess {
     return this.child.pid!;
   }
 
+  /** The values of every `event` the worker's client emitted so far. */
+  eventsOf(event: string): unknown[] {
+    return this.events.filter((e) => e.event === event).map((e) => e.value);
+  }
+
   call<T = any>(cmd: string, payload: Record<string, unknown> = {}): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
