@@ -37,6 +37,10 @@ interface StatusArgs {
 
 /** Runs the command; resolves with the exit code. */
 export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    out.write(`${USAGE}\n`);
+    return EXIT_CODES.ok;
+  }
   let args: StatusArgs;
   try {
     args = parse(argv);
@@ -52,9 +56,8 @@ function parse(argv: string[]): StatusArgs {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { port: { type: 'string' }, path: { type: 'string' }, json: { type: 'boolean' }, watch: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: { port: { type: 'string' }, path: { type: 'string' }, json: { type: 'boolean' }, watch: { type: 'boolean' } },
   });
-  if (values.help) throw new Error('onelink status');
   const [command = 'status', ...rest] = positionals;
   if (command !== 'status' || rest.length > 0) throw new Error(`unknown command: ${positionals.join(' ')}`);
   if (values.port !== undefined && values.path !== undefined) throw new Error('give --port or --path, not both');
