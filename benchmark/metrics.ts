@@ -69,6 +69,8 @@ export function metricDefinitions(config: BenchConfig): MetricDefinition[] {
     { key: 'sequential.p99Us', label: 'sequential invoke: p99 µs', decimals: 1 },
     { key: 'sequential.maxUs', label: 'sequential invoke: max µs', decimals: 0 },
     { key: 'sequential.callsPerSec', label: 'sequential invoke: calls/s', decimals: 0 },
+    { key: 'leaderLocal.p50Us', label: 'sequential invoke in the leader process: p50 µs', decimals: 1 },
+    { key: 'leaderLocal.callsPerSec', label: 'sequential invoke in the leader process: calls/s', decimals: 0 },
     {
       key: 'throughput.callsPerSec',
       label: `throughput: ${config.throughput.followers} followers × ${config.throughput.inFlight} in flight, calls/s`,

@@ -96,6 +96,13 @@ async function pairScenarios(fleet: Fleet, config: BenchConfig, metrics: Measure
   metrics['sequential.callsPerSec'] = latency.count / (sequential.elapsedMs / 1000);
   say(`sequential: p50 ${round(latency.percentile(0.5))} µs, p99 ${round(latency.percentile(0.99))} µs, ${round(metrics['sequential.callsPerSec'], 0)} calls/s`);
 
+  // The same calls made in the leader process, where they cross no socket but are still copied.
+  const local = await fleet.leader.request<SequentialResult>({ type: 'sequential', ...config.sequential });
+  const localLatency = LatencyHistogram.from(local.latency);
+  metrics['leaderLocal.p50Us'] = localLatency.percentile(0.5);
+  metrics['leaderLocal.callsPerSec'] = localLatency.count / (local.elapsedMs / 1000);
+  say(`in the leader: p50 ${round(localLatency.percentile(0.5))} µs, ${round(metrics['leaderLocal.callsPerSec'], 0)} calls/s`);
+
   const payloadLines: string[] = [];
   for (const kind of config.payload.kinds) {
     for (const bytes of config.payload.bytes) {

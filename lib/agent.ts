@@ -12,14 +12,14 @@ import { linkOptionsOf, type LeaderLink, type LinkOptions } from './follower/lin
 import type { DataClientHost } from './leader/host.js';
 import { closeHost, DataClientPool, exportHandover } from './leader/pool.js';
 import { LeaderServer } from './leader/server.js';
-import { runLocal } from './local-calls.js';
+import { callLocal } from './local-calls.js';
 import { encodeConnection, EMPTY, errorFromWire, Op } from './messages.js';
 import { errorCode, type CallStatsSnapshot } from './observe/call-stats.js';
 import type { ResolvedOptions } from './options.js';
 import { identityFor } from './security/identity.js';
 import { resolveSocketPath } from './security/socket-path.js';
 import { resolveRuntimeDir } from './security/runtime-dir.js';
-import { agreementOf, disagreement, type ChannelSpec } from './spec.js';
+import { agreementOf, argsDisagreement, disagreement, type ChannelSpec } from './spec.js';
 import { Subscriptions } from './subscriptions.js';
 import { describeEndpoint, type Endpoint, type Listener, type Network } from './transport/connection.js';
 import { socketNetwork } from './transport/socket.js';
@@ -45,6 +45,8 @@ export interface FailoverEvent {
 }
 
 const agents = new Map<string, Agent>();
+
+const PUBLISHED: Promise<void> = Promise.resolve();
 
 /** A channel whose DataClient failed to start tries again on use, at most this often. */
 const INIT_RETRY_MS = 1000;
@@ -86,7 +88,7 @@ export class Agent implements ElectionHandler, CallRouter {
   private reconnects = 0;
 
   constructor(private readonly key: string, private readonly endpoint: Endpoint, private readonly options: ResolvedOptions, network: Network) {
-    this.pool = new DataClientPool(this.channels, options);
+    this.pool = new DataClientPool(this.channels, { maxWaitTime: options.maxWaitTime, logger: options.logger, where: describeEndpoint(endpoint) });
     this.subscriptions = new Subscriptions(options.logger);
     this.waitQueue = new WaitQueue(this.channels, { maxQueuedCalls: options.maxQueuedCalls, where: describeEndpoint(this.endpoint) });
     this.transportOptions = linkOptionsOf(options);
@@ -123,9 +125,11 @@ export class Agent implements ElectionHandler, CallRouter {
   join(member: ChannelMember, spec: ChannelSpec): LocalChannel {
     if (this.isClosed) throw new ClientClosedError(spec.options.name);
     const name = spec.options.name;
-    if (spec.options.isLeader !== this.options.isLeader) {
-      // Election is per port, so every client on a port in one process must want the same role.
-      throw new OptionsMismatchError(`client "${name}" asks isLeader ${spec.options.isLeader} on port ${this.options.port}, where this process already has a client with isLeader ${this.options.isLeader}`);
+    // As in cluster-client, an isLeader: false client in the leading process is served by this
+    // process's DataClient (egg-mock puts egg's agent and app in one process). A client that must
+    // lead in a process that does not is refused: the port is held elsewhere, or will be.
+    if (!this.options.singleMode && spec.options.isLeader === true && this.options.isLeader !== true && !this.isLeader) {
+      throw new OptionsMismatchError(`client "${name}" asks isLeader true on port ${this.options.port}, where this process does not lead (its first client asked isLeader ${this.options.isLeader})`);
     }
     let channel = this.channels.get(name);
     if (!channel) {
@@ -133,8 +137,11 @@ export class Agent implements ElectionHandler, CallRouter {
       this.channels.set(name, channel);
       this.attach(channel);
     } else {
-      const problem = disagreement(agreementOf(channel.spec), agreementOf(spec), ['existing', 'new']);
+      const [existing, added] = [agreementOf(channel.spec), agreementOf(spec)];
+      const problem = disagreement(existing, added, ['existing', 'new']);
       if (problem) throw new OptionsMismatchError(`client "${name}" already exists in this process with other options: ${problem}`);
+      const otherArgs = argsDisagreement(existing, added, ['existing', 'new']);
+      if (otherArgs) this.logger.info(`[onelink] a new client "${name}" has other ${otherArgs}: the existing DataClient serves it`);
     }
     channel.members.add(member);
     // A client created once the role is known hears it too, once its listeners are attached.
@@ -223,29 +230,30 @@ export class Agent implements ElectionHandler, CallRouter {
 
   // ---- calls ----------------------------------------------------------------------------------
 
-  invoke(channel: LocalChannel, method: string, args: unknown[], idempotent: boolean, oneway: boolean): Promise<unknown> {
+  /** `resends`: how often this call was already sent again after a leader loss (see MAX_RESENDS). */
+  invoke(channel: LocalChannel, method: string, args: unknown[], idempotent: boolean, oneway: boolean, resends = 0): Promise<unknown> {
     const refusal = channel.error && !this.retryStart(channel) ? channel.error : this.failure;
     if (refusal) {
       channel.stats.rejected(refusal);
       return Promise.reject(refusal);
     }
     const route = channel.route;
-    if (route) return this.send(channel, route, method, args, idempotent, oneway);
-    return this.waitQueue.enqueue(channel, (r) => this.send(channel, r, method, args, idempotent, oneway));
+    if (route) return this.send(channel, route, method, args, idempotent, oneway, resends);
+    return this.waitQueue.enqueue(channel, (r) => this.send(channel, r, method, args, idempotent, oneway, resends));
   }
 
-  private send(channel: LocalChannel, route: Route, method: string, args: unknown[], idempotent: boolean, oneway: boolean): Promise<unknown> {
-    if (route.kind === 'local') return runLocal(() => this.invokeLocal(channel, route.host, method, args));
-    return sendCall(this, channel, route.link, method, args, idempotent, oneway);
+  private send(channel: LocalChannel, route: Route, method: string, args: unknown[], idempotent: boolean, oneway: boolean, resends: number): Promise<unknown> {
+    if (route.kind === 'local') return this.invokeLocal(channel, route.host, method, args, oneway);
+    return sendCall(this, channel, route.link, method, args, idempotent, oneway, resends);
   }
 
   /** A call to this process's own DataClient, counted in the client's stats and the leader's. */
-  private invokeLocal(channel: LocalChannel, host: DataClientHost, method: string, args: unknown[]): Promise<unknown> {
+  private invokeLocal(channel: LocalChannel, host: DataClientHost, method: string, args: unknown[], oneway: boolean): Promise<unknown> {
     const { stats } = channel;
     const startedAt = stats.started();
     const counters = this.leader?.counters;
     if (counters) counters.calls++;
-    return host.invoke(method, args).then(
+    return callLocal(channel, host, method, args, oneway, this.logger).then(
       (value) => {
         stats.settled(startedAt);
         return value;
@@ -272,7 +280,9 @@ export class Agent implements ElectionHandler, CallRouter {
     this.subscriptions.remember(channel, reg);
     if (channel.error && !this.retryStart(channel)) return Promise.reject(channel.error);
     if (channel.route) return this.subscriptions.publish(channel, channel.route, reg);
-    return this.waitQueue.enqueue(channel, (route) => this.subscriptions.publish(channel, route, reg));
+    // No leader yet: the replay when the channel opens sends it (the latest of its key), so it
+    // runs once on that leader; the caller only waits for the channel to open.
+    return this.waitQueue.enqueue(channel, () => PUBLISHED);
   }
 
   // ---- election -------------------------------------------------------------------------------
@@ -297,7 +307,7 @@ export class Agent implements ElectionHandler, CallRouter {
     const { transportOptions: transport, logger } = this;
     const endpoint = describeEndpoint(this.endpoint);
     const failovers = () => ({ failovers: this.failovers, lastFailoverMs: this.lastFailoverMs });
-    this.leader = new LeaderServer(server, this.pool, { transport, connectTimeout: this.options.connectTimeout, identity, logger, endpoint, failovers });
+    this.leader = new LeaderServer(server, this.pool, { transport, connectTimeout: this.options.connectTimeout, identity, logger, endpoint, failovers, limits: this.options });
     this.logger.info?.(`[onelink] process ${process.pid} leads ${endpoint}`);
     for (const channel of this.channels.values()) this.startHost(channel);
     this.announce(process.pid);

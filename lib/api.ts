@@ -27,7 +27,7 @@ export interface ClusterClientBase<T = unknown> extends EventEmitter {
   /** The calls of this client's name in this process (counts, errors by code, latency), and this process's role. */
   stats(): ClientStats;
   subscribe(reg: RegOf<T, 'subscribe'>, listener: ListenerOf<T>): this;
-  unSubscribe(reg: RegOf<T, 'subscribe'>, listener?: ListenerOf<T>): this;
+  unSubscribe(reg: RegOf<T, 'subscribe'>, listener?: ListenerOf<T>): void;
   publish(reg: RegOf<T, 'publish'>): Promise<void>;
   close(): Promise<void>;
 }
@@ -51,13 +51,13 @@ export type KindOf<S> = S extends { to: infer K } ? K : S extends DelegateKind ?
  */
 type Promised<F> = F extends (...args: any[]) => Promise<any> ? F : F extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
 
-/** What the created client's method is for each delegate kind (`invokeOneway` resolves with nothing). */
+/** What the created client's method is for each delegate kind (`invokeOneway` returns nothing, as in cluster-client). */
 type Delegated<T, F, K> = K extends 'invokeOneway'
-  ? F extends (...args: infer A) => any ? (...args: A) => Promise<void> : never
+  ? F extends (...args: infer A) => any ? (...args: A) => void : never
   : K extends 'subscribe'
     ? (reg: RegParam<F>, listener: ListenerParam<F>) => ClusterClientBase<T>
     : K extends 'unSubscribe'
-      ? (reg: RegParam<F>, listener?: ListenerParam<F>) => ClusterClientBase<T>
+      ? (reg: RegParam<F>, listener?: ListenerParam<F>) => void
       : K extends 'publish'
         ? (reg: RegParam<F>) => Promise<void>
         : K extends 'close'
@@ -113,8 +113,11 @@ class ClusterClientImpl extends Base implements ChannelMember {
   readonly #agent: Agent;
   readonly #channel: LocalChannel;
 
+  readonly mayLead: boolean;
+
   constructor(spec: ChannelSpec) {
     super({});
+    this.mayLead = spec.options.isLeader !== false;
     this.#agent = agentFor(spec.options);
     this.#channel = this.#agent.join(this, spec);
     this.#channel.ready.then(() => this.ready(true), (err: Error) => this.ready(err));
@@ -122,8 +125,10 @@ class ClusterClientImpl extends Base implements ChannelMember {
     for (const [name, value] of Object.entries(spec.overrides)) (this as any)[name] = value;
   }
 
+  /** As in cluster-client: one client per name on the machine (every client in single mode). */
   get isClusterClientLeader(): boolean {
-    return this.#agent.isLeader;
+    if (!this.#agent.isLeader) return false;
+    return this.#channel.spec.options.singleMode || this.#channel.leadingMember() === this;
   }
 
   stats(): ClientStats {
@@ -154,6 +159,11 @@ class ClusterClientImpl extends Base implements ChannelMember {
           const result = this.isClosed
             ? Promise.reject(new ClientClosedError(this.#channel.name))
             : this.#agent.invoke(this.#channel, name, args, idempotent, oneway);
+          if (oneway && !callback) {
+            // cluster-client's invokeOneway returns nothing: a call that could not be sent is logged.
+            result.catch((err) => this.#agent.logger.warn(`[onelink] invokeOneway "${name}" of "${this.#channel.name}" was not sent:`, err));
+            return undefined;
+          }
           if (!callback) return result;
           result.then((value) => callback(null, value), (err) => callback(err));
           return undefined;
@@ -169,9 +179,9 @@ class ClusterClientImpl extends Base implements ChannelMember {
     return this;
   }
 
-  unSubscribe(reg: unknown, listener?: Listener): this {
+  /** Returns nothing, as cluster-client's. */
+  unSubscribe(reg: unknown, listener?: Listener): void {
     this.#agent.unsubscribe(this.#channel, this, reg, listener);
-    return this;
   }
 
   publish(reg: unknown): Promise<void> {

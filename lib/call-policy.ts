@@ -3,27 +3,37 @@
 // leader is found is lib/election.ts.
 import { decodeValue, type Frame, type Transcode } from '../protocol/index.js';
 import type { LocalChannel } from './channel.js';
-import { LeaderLostError } from './errors.js';
+import { ClientClosedError, LeaderClosingError, LeaderLostError } from './errors.js';
 import type { LeaderLink, PendingRequest } from './follower/link.js';
 import { LinkLostError } from './follower/link-errors.js';
 import { ERROR_RESPONSE, errorFromWire, Op } from './messages.js';
+import { checkFrameSize } from './frame-limit.js';
 import { decodePayload, encodeArgsToSend } from './payload.js';
 
 /** Where a call goes again after a failover: the same entry as the caller's, which routes it to the next leader. */
 export interface CallRouter {
-  invoke(channel: LocalChannel, method: string, args: unknown[], idempotent: boolean, oneway: boolean): Promise<unknown>;
+  invoke(channel: LocalChannel, method: string, args: unknown[], idempotent: boolean, oneway: boolean, resends?: number): Promise<unknown>;
 }
+
+/**
+ * How often one call is sent again to a next leader (after leader losses, or refusals by a closing
+ * leader) before it fails with LeaderLostError: a call that keeps losing its leader must settle.
+ */
+export const MAX_RESENDS = 3;
+
+const LEADER_CLOSING_CODE = new LeaderClosingError('').code;
 
 const SENT: Promise<unknown> = Promise.resolve(undefined);
 
 /** Sends a call on the link; the promise settles with its result, or as the failover policy decides. */
-export function sendCall(router: CallRouter, channel: LocalChannel, link: LeaderLink, method: string, args: unknown[], idempotent: boolean, oneway: boolean): Promise<unknown> {
+export function sendCall(router: CallRouter, channel: LocalChannel, link: LeaderLink, method: string, args: unknown[], idempotent: boolean, oneway: boolean, resends = 0): Promise<unknown> {
   // The connection object first: building it (once per method) encodes, which would overwrite
   // the arguments' bytes, encoded in place and valid only until they are sent.
   const connection = channel.connection(oneway ? Op.ONEWAY : Op.INVOKE, method);
   let payload;
   try {
     payload = encodeArgsToSend(args, channel.spec.options.transcode);
+    checkFrameSize(connection, payload.body, channel.spec.options.maxFrameSize, `the arguments of "${method}"`);
   } catch (err) {
     channel.stats.rejected(err);
     return Promise.reject(err);
@@ -36,7 +46,7 @@ export function sendCall(router: CallRouter, channel: LocalChannel, link: Leader
     // The link just closed, so the call was not sent: it waits for the next leader.
     return router.invoke(channel, method, args, idempotent, oneway);
   }
-  const call = new RemoteCall(router, channel, method, args, idempotent);
+  const call = new RemoteCall(router, channel, link, method, args, idempotent, resends);
   link.start(connection, payload.flags, payload.body, call);
   return call.promise;
 }
@@ -53,9 +63,11 @@ class RemoteCall implements PendingRequest {
   constructor(
     private readonly router: CallRouter,
     private readonly channel: LocalChannel,
+    private readonly link: LeaderLink,
     readonly method: string,
     private readonly args: unknown[],
     private readonly idempotent: boolean,
+    private readonly resends: number,
   ) {
     this.timeout = channel.spec.options.responseTimeout;
     this.startedAt = channel.stats.started();
@@ -68,31 +80,60 @@ class RemoteCall implements PendingRequest {
 
   onResponse(frame: Frame): void {
     const { stats, spec } = this.channel;
+    let result;
     try {
-      this.resolve(resultOf(frame, spec.options.transcode));
-      stats.settled(this.startedAt);
+      result = resultOf(frame, spec.options.transcode);
     } catch (err) {
-      stats.failed(this.startedAt, err);
-      this.reject(err);
+      // A closing leader refused the call before starting it: any call, idempotent or not, goes to the next leader.
+      if ((err as { code?: unknown }).code === LEADER_CLOSING_CODE) {
+        this.refused(err);
+      } else {
+        stats.failed(this.startedAt, err);
+        this.reject(err);
+      }
+      return;
     }
+    stats.settled(this.startedAt);
+    this.resolve(result);
   }
 
   /**
-   * The failover policy of a call in flight: a ResponseTimeoutError is the caller's; a lost leader
-   * sends an idempotent call to the next one, and fails any other with LeaderLostError (it may
-   * or may not have run).
+   * The failover policy of a call in flight: a ResponseTimeoutError is the caller's; a closed
+   * client's call fails with ClientClosedError; a lost leader sends an idempotent call to the next
+   * one, and fails any other with LeaderLostError (it may or may not have run).
    */
   onFailure(error: Error): void {
     const { stats } = this.channel;
-    if (this.idempotent && error instanceof LinkLostError) {
-      stats.abandoned(); // the attempt on the next leader counts it
-      // From a microtask: the link reports its pending calls lost before the agent drops its route.
-      queueMicrotask(() => this.resolve(this.router.invoke(this.channel, this.method, this.args, true, false)));
+    let failure: Error;
+    if (this.channel.error instanceof ClientClosedError) failure = this.channel.error;
+    else if (!(error instanceof LinkLostError)) failure = error;
+    else if (this.idempotent) {
+      this.resend(error.cause);
       return;
-    }
-    const failure = error instanceof LinkLostError ? new LeaderLostError(this.method, { cause: error.cause }) : error;
+    } else failure = new LeaderLostError(this.method, { cause: error.cause });
     stats.failed(this.startedAt, failure);
     this.reject(failure);
+  }
+
+  /** A closing leader did not start the call: it waits for the next leader, not for this one again. */
+  private refused(error: unknown): void {
+    const route = this.channel.route;
+    if (route?.kind === 'remote' && route.link === this.link) this.channel.route = null;
+    this.resend(error);
+  }
+
+  /** Sends the call to the next leader, at most MAX_RESENDS times. */
+  private resend(cause: unknown): void {
+    const { stats } = this.channel;
+    if (this.resends >= MAX_RESENDS) {
+      const failure = new LeaderLostError(this.method, { cause });
+      stats.failed(this.startedAt, failure);
+      this.reject(failure);
+      return;
+    }
+    stats.abandoned(); // the attempt on the next leader counts it
+    // From a microtask: the link reports its pending calls lost before the agent drops its route.
+    queueMicrotask(() => this.resolve(this.router.invoke(this.channel, this.method, this.args, this.idempotent, false, this.resends + 1)));
   }
 }
 

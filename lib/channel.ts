@@ -10,6 +10,8 @@ export type Route = { kind: 'local'; host: DataClientHost } | { kind: 'remote'; 
 
 /** A created cluster client, as the channel needs it. */
 export interface ChannelMember {
+  /** false when the client asked isLeader: false: it never reports itself as the leader. */
+  readonly mayLead: boolean;
   emitFromDataClient(event: string | symbol, args: unknown[]): void;
   /** This process's role changed ('leader', 'follower', 'failover'). */
   emit(event: string, value: unknown): boolean;
@@ -74,6 +76,12 @@ export class LocalChannel {
       cache.set(method, buffer);
     }
     return buffer;
+  }
+
+  /** The one client of this channel that reports isClusterClientLeader where this process leads: the oldest that may lead. */
+  leadingMember(): ChannelMember | undefined {
+    for (const member of this.members) if (member.mayLead) return member;
+    return undefined;
   }
 
   open(route: Route): void {

@@ -55,14 +55,39 @@ export class MethodNotDelegatedError extends OnelinkError {
 
 /** The leader process has no client of this name, so it cannot create its DataClient. */
 export class ChannelUnavailableError extends OnelinkError {
-  constructor(name: string, waitedMs: number) {
-    super('ERR_ONELINK_CHANNEL_UNAVAILABLE', `the leader process has created no client named "${name}" within ${waitedMs} ms`);
+  constructor(readonly clientName: string, readonly leaderPid: number, readonly leaderNames: string[], where: string) {
+    const has = leaderNames.length ? `it has ${leaderNames.map((n) => `"${n}"`).join(', ')}` : 'it has none';
+    super(
+      'ERR_ONELINK_CHANNEL_UNAVAILABLE',
+      `the leader of ${where} (pid ${leaderPid}) has no client named "${clientName}" (${has}): ` +
+        `if another application holds ${where}, give each application its own port or name`,
+    );
   }
 }
 
 export class ClientClosedError extends OnelinkError {
   constructor(name: string) {
     super('ERR_ONELINK_CLIENT_CLOSED', `client "${name}" is closed`);
+  }
+}
+
+/**
+ * A call's arguments or result do not fit in one frame of maxFrameSize bytes. It fails before
+ * anything is sent, so the connection stays up and the call is never re-sent.
+ */
+export class FrameTooLargeError extends OnelinkError {
+  constructor(readonly what: string, readonly size: number, readonly limit: number) {
+    super('ERR_ONELINK_FRAME_TOO_LARGE', `${what} needs a frame of ${size} bytes, over the maxFrameSize limit of ${limit} bytes: send less, or raise maxFrameSize on every process`);
+  }
+}
+
+/**
+ * A closing leader refused a call it had not started. The follower sends such a call to the next
+ * leader, idempotent or not, since it did not run; a caller sees it only when no next leader took it.
+ */
+export class LeaderClosingError extends OnelinkError {
+  constructor(method: string) {
+    super('ERR_ONELINK_LEADER_CLOSING', `the leader was closing and did not start "${method}"`);
   }
 }
 
@@ -105,6 +130,20 @@ export class ObserverRefusedError extends OnelinkError {
   }
 }
 
+/** A peer sent a request the leader cannot serve as sent: a field of the wrong type, a `reg` that cannot be keyed... */
+export class BadRequestError extends OnelinkError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_ONELINK_BAD_REQUEST', message, options);
+  }
+}
+
+/** A peer went over one of the bounds on what one peer may hold (see the `max*` options): its request is refused, or the peer dropped. */
+export class PeerLimitError extends OnelinkError {
+  constructor(readonly limit: string, readonly value: number, message: string) {
+    super('ERR_ONELINK_PEER_LIMIT', message);
+  }
+}
+
 for (const [code, Class] of [
   ['ERR_ONELINK_HANDSHAKE', HandshakeError],
   ['ERR_ONELINK_OPTIONS_MISMATCH', OptionsMismatchError],
@@ -112,6 +151,8 @@ for (const [code, Class] of [
   ['ERR_ONELINK_NO_LEADER', NoLeaderError],
   ['ERR_ONELINK_NOT_LEADER', NotLeaderError],
   ['ERR_ONELINK_RESPONSE_TIMEOUT', ResponseTimeoutError],
+  ['ERR_ONELINK_FRAME_TOO_LARGE', FrameTooLargeError],
+  ['ERR_ONELINK_LEADER_CLOSING', LeaderClosingError],
   ['ERR_ONELINK_METHOD_NOT_DELEGATED', MethodNotDelegatedError],
   ['ERR_ONELINK_CHANNEL_UNAVAILABLE', ChannelUnavailableError],
   ['ERR_ONELINK_CLIENT_CLOSED', ClientClosedError],
@@ -119,6 +160,8 @@ for (const [code, Class] of [
   ['ERR_ONELINK_HEARTBEAT', PeerSilentError],
   ['ERR_ONELINK_INVALID_OPTION', InvalidOptionError],
   ['ERR_ONELINK_OBSERVER_REFUSED', ObserverRefusedError],
+  ['ERR_ONELINK_BAD_REQUEST', BadRequestError],
+  ['ERR_ONELINK_PEER_LIMIT', PeerLimitError],
 ] as const) {
   registerErrorClass(code, Class);
 }

@@ -1,11 +1,38 @@
-// Fairness in the leader process: its own calls to its DataClients run from setImmediate, not from a
-// microtask, so that a tight `await client.get()` loop in the leader leaves room for followers' I/O.
+// Calls made in the leader process. They behave as a follower's: arguments and results are copies
+// made through the same encoding (a value that cannot be sent fails with EncodeError, one over
+// maxFrameSize with FrameTooLargeError), and a oneway call resolves undefined.
+// Fairness: they run from setImmediate, not from a microtask, so that a tight `await client.get()`
+// loop in the leader leaves room for followers' I/O.
+import type { LocalChannel } from './channel.js';
+import type { DataClientHost } from './leader/host.js';
+import { Op } from './messages.js';
+import type { Logger } from './options.js';
+import { copyArgs, copyResult, type FrameLimit } from './local-copies.js';
+
+const SENT: Promise<unknown> = Promise.resolve(undefined);
+
+export function callLocal(channel: LocalChannel, host: DataClientHost, method: string, args: unknown[], oneway: boolean, logger: Logger): Promise<unknown> {
+  const { transcode, maxFrameSize } = channel.spec.options;
+  const limit: FrameLimit = { method, connection: channel.connection(oneway ? Op.ONEWAY : Op.INVOKE, method), maxFrameSize };
+  let copied: unknown[];
+  try {
+    copied = copyArgs(args, transcode, limit);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  const result = runLocal(() => host.invoke(method, copied));
+  if (oneway) {
+    result.catch((err) => logger.warn(`[onelink] oneway ${channel.name}.${method} failed:`, err));
+    return SENT;
+  }
+  return result.then((value) => copyResult(value, transcode, limit));
+}
 
 let queued: Array<() => void> = [];
 let scheduled = false;
 
 /** Runs `task` in the next check phase of the event loop, with every other call queued meanwhile. */
-export function runLocal<T>(task: () => Promise<T>): Promise<T> {
+function runLocal<T>(task: () => Promise<T>): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     queued.push(() => task().then(resolve, reject));
     if (!scheduled) {

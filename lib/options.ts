@@ -52,7 +52,10 @@ export interface ClusterOptions {
   isCheckHeartbeat?: boolean;
   /** true: every subscriber gets every value; false: each value goes to exactly one subscriber. Default true. */
   isBroadcast?: boolean;
-  /** Warn when a subscription has received no value within this time. Default 20000 ms. */
+  /**
+   * In a process that follows, a client whose subscription of a key has received no value within this
+   * time emits 'error' (cluster-client's message), once per subscribe(). Default: undefined (off).
+   */
   subscribeTimeout?: number;
   /** Encoding of arguments, results and subscription values. Default: msgpackr. */
   transcode?: Transcode;
@@ -68,6 +71,27 @@ export interface ClusterOptions {
   maxFrameSize?: number;
   /** Calls waiting for a leader at most (a positive integer); more fail at once with NoLeaderError. Default 10000. */
   maxQueuedCalls?: number;
+  /**
+   * Leader: bytes queued for one follower that does not read. A follower over it for 1 s while more
+   * is sent to it, at two heartbeats in a row, or over max(4x it, it + maxFrameSize) at any time, is
+   * dropped. Default 16 MiB: a follower reading at all drains that in moments, and one result up to
+   * maxFrameSize always fits.
+   */
+  maxQueuedBytes?: number;
+  /** Leader: follower connections at once; more are closed as they arrive. Default 1024. */
+  maxConnections?: number;
+  /** Leader: bytes of unfinished frames held across all connections; a connection that starts a frame beyond it is dropped. Default 256 MiB. */
+  maxPartialFrameBytes?: number;
+  /** Leader: requests of one follower being served at once; more are refused with PeerLimitError. Default 10000. */
+  maxRequestsPerPeer?: number;
+  /** Leader: channels one follower may have open; more OPENs are refused with PeerLimitError. Default 1000. */
+  maxChannelsPerPeer?: number;
+  /** Leader: OPENs of one follower waiting for their DataClient; more are refused with PeerLimitError. Default 100. */
+  maxPendingOpensPerPeer?: number;
+  /** Leader: subscriptions of one follower; more are refused with PeerLimitError. Default 10000. */
+  maxSubscriptionsPerPeer?: number;
+  /** Warnings a peer causes are logged once per peer and reason per this interval, with a count of those suppressed. Default 10000 ms. */
+  peerLogInterval?: number;
 }
 
 export const DEFAULT_PORT = 7777;
@@ -90,17 +114,25 @@ export const defaults = {
   heartbeatMaxMisses: 3,
   isCheckHeartbeat: true,
   isBroadcast: true,
-  subscribeTimeout: 20000,
   autoGenerate: true,
   maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
   maxQueuedCalls: 10000,
+  maxQueuedBytes: 16 * 1024 * 1024,
+  maxConnections: 1024,
+  maxPartialFrameBytes: 256 * 1024 * 1024,
+  maxRequestsPerPeer: 10000,
+  maxChannelsPerPeer: 1000,
+  maxPendingOpensPerPeer: 100,
+  maxSubscriptionsPerPeer: 10000,
+  peerLogInterval: 10000,
 } as const;
 
-export interface ResolvedOptions extends Required<Omit<ClusterOptions, 'isLeader' | 'idempotent' | 'name' | 'path' | 'secret'>> {
+export interface ResolvedOptions extends Required<Omit<ClusterOptions, 'isLeader' | 'idempotent' | 'name' | 'path' | 'secret' | 'subscribeTimeout'>> {
   name: string;
   path: string | undefined;
   secret: string | undefined;
   isLeader: boolean | undefined;
+  subscribeTimeout: number | undefined;
   idempotent: string[];
 }
 
@@ -116,7 +148,7 @@ export const MAX_FRAME_SIZE = 2 ** 31 - 1;
 /** The name is sent in the connection object of every frame: short, so that it never weighs on a call. */
 export const MAX_NAME_LENGTH = 256;
 
-const TIME_OPTIONS = ['maxWaitTime', 'connectTimeout', 'responseTimeout', 'heartbeatInterval', 'subscribeTimeout'] as const;
+const TIME_OPTIONS = ['maxWaitTime', 'connectTimeout', 'responseTimeout', 'heartbeatInterval', 'subscribeTimeout', 'peerLogInterval'] as const;
 const BOOLEAN_OPTIONS = ['singleMode', 'isCheckHeartbeat', 'isBroadcast', 'autoGenerate'] as const;
 
 /**
@@ -140,21 +172,26 @@ export function resolveOptions(options: ClusterOptions, className: string): Reso
     ...given,
     name: given.name ?? className,
     isLeader: given.isLeader,
+    subscribeTimeout: given.subscribeTimeout,
     idempotent: given.idempotent ?? [],
   };
   checkOptions(resolved);
   return resolved;
 }
 
+const COUNT_OPTIONS = ['maxQueuedCalls', 'maxQueuedBytes', 'maxConnections', 'maxPartialFrameBytes', 'maxRequestsPerPeer', 'maxChannelsPerPeer', 'maxPendingOpensPerPeer', 'maxSubscriptionsPerPeer'] as const;
+
 function checkOptions(o: ResolvedOptions): void {
   if (typeof o.name !== 'string' || o.name.length === 0 || o.name.length > MAX_NAME_LENGTH) {
     throw new InvalidOptionError('name', o.name, `a non-empty string of at most ${MAX_NAME_LENGTH} characters`);
   }
   checkInteger('port', o.port, 1, 65535);
-  for (const option of TIME_OPTIONS) checkInteger(option, o[option], 1, MAX_TIME_MS, ' ms');
+  for (const option of TIME_OPTIONS) {
+    if (option !== 'subscribeTimeout' || o[option] !== undefined) checkInteger(option, o[option], 1, MAX_TIME_MS, ' ms');
+  }
   checkInteger('heartbeatMaxMisses', o.heartbeatMaxMisses, 1, Number.MAX_SAFE_INTEGER);
   checkInteger('maxFrameSize', o.maxFrameSize, MIN_FRAME_SIZE, MAX_FRAME_SIZE, ' bytes (64 KiB to 2 GiB - 1)');
-  checkInteger('maxQueuedCalls', o.maxQueuedCalls, 1, Number.MAX_SAFE_INTEGER);
+  for (const option of COUNT_OPTIONS) checkInteger(option, o[option], 1, Number.MAX_SAFE_INTEGER);
   for (const option of BOOLEAN_OPTIONS) {
     if (typeof o[option] !== 'boolean') throw new InvalidOptionError(option, o[option], 'true or false');
   }

@@ -155,17 +155,15 @@ function encodeObject(object: object, seen: Set<object>): string {
 }
 
 /**
- * Names what differs between two agreements, field by field, or null when they agree. The second may
- * come from the wire, so it is checked as untrusted data.
+ * Names what differs between two agreements, field by field, or null when they agree: what would make
+ * the calls of one client go wrong on the other's DataClient. The second may come from the wire, so
+ * it is checked as untrusted data. Constructor arguments are not part of it (see argsDisagreement).
  */
 export function disagreement(mine: ChannelAgreement, theirs: unknown, labels: [string, string] = ['leader', 'follower']): string | null {
   const [first, second] = labels;
   if (!isAgreement(theirs)) return `the ${second}'s agreement is not one this version understands`;
   const problems: string[] = [];
   if (mine.className !== theirs.className) problems.push(`DataClient class: ${first} ${mine.className || '(anonymous)'}, ${second} ${theirs.className || '(anonymous)'}`);
-  if (mine.argsDigest !== theirs.argsDigest) {
-    problems.push(`constructor arguments differ (${first} digest ${mine.argsDigest.slice(0, 12)}… vs ${second} ${theirs.argsDigest.slice(0, 12)}…)`);
-  }
   if (mine.isBroadcast !== theirs.isBroadcast) problems.push(`isBroadcast: ${first} ${mine.isBroadcast}, ${second} ${theirs.isBroadcast}`);
   const names = new Set([...Object.keys(mine.delegates), ...Object.keys(theirs.delegates)]);
   for (const name of [...names].sort()) {
@@ -174,6 +172,17 @@ export function disagreement(mine: ChannelAgreement, theirs: unknown, labels: [s
     if (a !== b) problems.push(`delegate "${name}": ${first} ${a ?? 'none'}, ${second} ${b ?? 'none'}`);
   }
   return problems.length ? problems.join('; ') : null;
+}
+
+/**
+ * Other constructor arguments, named by their digests (never their content), or null. Not a refusal:
+ * as in cluster-client, the DataClient built from the first arguments serves every client of the
+ * name (egg's agent and app workers pass their own, different, configs).
+ */
+export function argsDisagreement(mine: ChannelAgreement, theirs: ChannelAgreement, labels: [string, string] = ['leader', 'follower']): string | null {
+  if (mine.argsDigest === theirs.argsDigest) return null;
+  const [first, second] = labels;
+  return `constructor arguments differ (${first} digest ${mine.argsDigest.slice(0, 12)}… vs ${second} ${theirs.argsDigest.slice(0, 12)}…)`;
 }
 
 function isAgreement(value: unknown): value is ChannelAgreement {

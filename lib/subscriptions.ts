@@ -7,23 +7,30 @@ import { encodeConnection, EMPTY, Op } from './messages.js';
 import type { Logger } from './options.js';
 import { decodePayload, encodePayload } from './payload.js';
 
+/** What cluster-client's follower keeps per client for subscribeTimeout: the keys that got a value, a timer per key. */
+interface MemberKeys {
+  received: Set<string>;
+  timers: Map<string, NodeJS.Timeout>;
+}
+
 export class Subscriptions {
   private nextSubId = 1;
+  private readonly members = new Map<ChannelMember, MemberKeys>();
 
   constructor(private readonly logger: Logger) {}
 
   subscribe(channel: LocalChannel, member: ChannelMember, reg: unknown, listener: (value: unknown) => void): void {
     const id = this.nextSubId++;
-    let received = false;
+    const key = channel.spec.options.formatKey(reg);
     const sub: LocalSubscription = {
       id,
-      key: channel.spec.options.formatKey(reg),
+      key,
       reg,
       member,
       listener,
       subscriber: {
         deliver: (value) => {
-          received = true;
+          this.received(member, key);
           try {
             listener(value);
           } catch (err) {
@@ -33,12 +40,41 @@ export class Subscriptions {
       },
     };
     channel.subscriptions.set(id, sub);
-    setTimeout(() => {
-      if (!received && channel.subscriptions.has(id)) {
-        this.logger.warn(`[onelink] subscription ${sub.key} of "${channel.name}" received no value within subscribeTimeout (${channel.spec.options.subscribeTimeout} ms)`);
-      }
-    }, channel.spec.options.subscribeTimeout).unref();
-    if (channel.route) this.route(channel, channel.route, sub);
+    if (channel.route) this.route(channel, channel.route, sub, true);
+  }
+
+  /**
+   * subscribeTimeout, as cluster-client's follower has it: when a subscription of a key is sent to a
+   * remote leader and this client has no value of that key yet, one timer per key (restarted by
+   * each subscribe()) emits 'error' on the client unless a value comes first.
+   */
+  private armTimeout(channel: LocalChannel, sub: LocalSubscription, restart: boolean): void {
+    const timeout = channel.spec.options.subscribeTimeout;
+    if (timeout === undefined) return;
+    let keys = this.members.get(sub.member);
+    if (!keys) {
+      keys = { received: new Set(), timers: new Map() };
+      this.members.set(sub.member, keys);
+    }
+    if (keys.received.has(sub.key) || (keys.timers.has(sub.key) && !restart)) return;
+    clearTimeout(keys.timers.get(sub.key));
+    const start = Date.now();
+    const timers = keys.timers;
+    const timer = setTimeout(() => {
+      timers.delete(sub.key);
+      const error = new Error(`subscribe timeout for $$inner$$__${sub.key}, cost: ${Date.now() - start}ms, expect is ${timeout}ms`);
+      sub.member.emitFromDataClient('error', [error]);
+    }, timeout);
+    timer.unref();
+    timers.set(sub.key, timer);
+  }
+
+  private received(member: ChannelMember, key: string): void {
+    const keys = this.members.get(member);
+    if (!keys) return;
+    keys.received.add(key);
+    clearTimeout(keys.timers.get(key));
+    keys.timers.delete(key);
   }
 
   unsubscribe(channel: LocalChannel, member: ChannelMember, reg: unknown, listener?: (value: unknown) => void): void {
@@ -54,18 +90,20 @@ export class Subscriptions {
     channel.subscriptions.delete(sub.id);
     const route = channel.route;
     if (!route) return;
-    if (route.kind === 'local') route.host.unsubscribe(sub.reg, sub.subscriber);
+    if (route.kind === 'local') route.host.unsubscribe(sub.key, sub.subscriber);
     else route.link.post(encodeConnection([Op.UNSUBSCRIBE, channel.name, sub.id]), 0, EMPTY);
   }
 
-  private route(channel: LocalChannel, route: Route, sub: LocalSubscription): void {
+  /** `subscribed`: called from subscribe(), which restarts the key's subscribeTimeout. */
+  private route(channel: LocalChannel, route: Route, sub: LocalSubscription, subscribed: boolean): void {
     const failed = (err: unknown) => {
       if (!isLeaderLoss(err)) this.logger.error(`[onelink] subscribe ${sub.key} of "${channel.name}" failed:`, err);
     };
     if (route.kind === 'local') {
-      route.host.subscribe(sub.reg, sub.subscriber).catch(failed);
+      route.host.subscribe(sub.key, sub.reg, sub.subscriber).catch(failed);
       return;
     }
+    this.armTimeout(channel, sub, subscribed);
     let payload;
     try {
       payload = encodePayload(sub.reg, channel.spec.options.transcode);
@@ -106,7 +144,7 @@ export class Subscriptions {
 
   /** After a new leader is found: the subscriptions and publications of this process, again. */
   replay(channel: LocalChannel, route: Route): void {
-    for (const sub of channel.subscriptions.values()) this.route(channel, route, sub);
+    for (const sub of channel.subscriptions.values()) this.route(channel, route, sub, false);
     for (const reg of channel.publications.values()) {
       this.publish(channel, route, reg).catch((err) => {
         if (!isLeaderLoss(err)) this.logger.error(`[onelink] publish replay on "${channel.name}" failed:`, err);
@@ -119,6 +157,8 @@ export class Subscriptions {
     for (const sub of [...channel.subscriptions.values()]) {
       if (sub.member === member) this.drop(channel, sub);
     }
+    for (const timer of this.members.get(member)?.timers.values() ?? []) clearTimeout(timer);
+    this.members.delete(member);
   }
 
   /** A value the leader pushed for subscription `subId` of this process. */

@@ -86,6 +86,11 @@ export class FrameDecoder {
     this.maxFrameSizeValue = checkMaxFrameSize(value);
   }
 
+  /** Bytes this decoder holds in memory: the whole body of a frame in progress (allocated once its header is known), a partial header, queued chunks. */
+  get buffered(): number {
+    return (this.body !== null ? HEADER_SIZE + this.body.length : this.headerFilled) + this.queuedBytes;
+  }
+
   /** True once an invalid frame was seen: all further input is ignored. */
   get failed(): boolean {
     return this.failedFlag;

@@ -3,6 +3,7 @@ import { AuthError, ConnectingHandshake, FrameKind, ProtocolError, type Frame, t
 import { DeadlineSweep } from '../deadline-sweep.js';
 import { ResponseTimeoutError } from '../errors.js';
 import { decodeConnection, Op } from '../messages.js';
+import { deadlineFromNow } from '../shared-clock.js';
 import { describeEndpoint, type Endpoint, type Network } from '../transport/connection.js';
 import { FramedTransport, type TransportOptions } from '../transport/framed.js';
 import { ConnectFailedError, LinkLostError, reasonOf } from './link-errors.js';
@@ -144,7 +145,8 @@ export class LeaderLink {
   /** Sends a request; `pending` hears how it ends (a closed link fails it at once). */
   start(connection: Buffer, flags: number, application: Buffer, pending: PendingRequest): void {
     const id = this.nextId++;
-    if (!this.transport.send(FrameKind.REQUEST, flags, id, pending.timeout, connection, application)) {
+    // The header carries the absolute deadline, so that the leader never starts a request its caller gave up on.
+    if (!this.transport.send(FrameKind.REQUEST, flags, id, deadlineFromNow(pending.timeout), connection, application)) {
       pending.onFailure(new LinkLostError(undefined));
       return;
     }
@@ -180,7 +182,12 @@ export class LeaderLink {
     }
     // Pushes of one subscription repeat one connection object: decode it once, not once per value.
     if (!this.lastConnection || !frame.connection.equals(this.lastConnection)) {
-      this.lastMessage = decodeConnection(frame.connection);
+      const message = leaderMessage(frame.connection);
+      if (!message) {
+        this.transport.destroy(new ProtocolError('ERR_ONELINK_PROTOCOL_BODY', `the leader sent a request this follower cannot read (${frame.connection.length} bytes of connection object)`));
+        return;
+      }
+      this.lastMessage = message;
       this.lastConnection = Buffer.from(frame.connection); // a copy: a view would keep its whole chunk alive
     }
     const message = this.lastMessage;
@@ -210,6 +217,20 @@ export class LeaderLink {
     }
     this.handler.onLost(this, error);
   }
+}
+
+/** A PUSH [op, name, subId] or HANDOVER [op, name] from the leader; null for anything else. */
+function leaderMessage(connection: Buffer): unknown[] | null {
+  let message: unknown[];
+  try {
+    message = decodeConnection(connection);
+  } catch {
+    return null;
+  }
+  if (message[0] === Op.GOODBYE) return message;
+  if (typeof message[1] !== 'string') return null;
+  if (message[0] === Op.PUSH) return Number.isSafeInteger(message[2]) ? message : null;
+  return message[0] === Op.HANDOVER ? message : null;
 }
 
 /** What the end of the connection during the handshake says about the holder of the endpoint. */

@@ -112,8 +112,8 @@ export class DataClientHost {
     });
   }
 
-  subscribe(reg: unknown, subscriber: Subscriber): Promise<void> {
-    const key = this.spec.options.formatKey(reg);
+  /** `key` is formatKey(reg), computed by the caller before it stores anything (formatKey may throw on a peer's reg). */
+  subscribe(key: string, reg: unknown, subscriber: Subscriber): Promise<void> {
     let sub = this.subscriptions.get(key);
     if (sub) {
       sub.subscribers.push(subscriber);
@@ -139,8 +139,7 @@ export class DataClientHost {
     });
   }
 
-  unsubscribe(reg: unknown, subscriber: Subscriber): void {
-    const key = this.spec.options.formatKey(reg);
+  unsubscribe(key: string, subscriber: Subscriber): void {
     const sub = this.subscriptions.get(key);
     if (!sub) return;
     const index = sub.subscribers.indexOf(subscriber);

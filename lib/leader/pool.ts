@@ -18,37 +18,58 @@ export interface PoolOptions {
   /** How long a follower's OPEN waits for this process to create a client of that name. */
   maxWaitTime: number;
   logger: Logger;
+  /** The endpoint, as error messages name it. */
+  where: string;
 }
+
+/**
+ * How long a follower's OPEN of a name this process lacks waits after this process last created a
+ * client. A process creates its clients together at start-up (egg's agent, workers of node:cluster
+ * starting at once): within this grace the missing one may still come. A leader that has clients
+ * and created none for this long belongs to another application: the OPEN fails at once. A leader
+ * with no client yet is starting, and gets the follower's whole maxWaitTime.
+ */
+export const CHANNEL_GRACE_MS = 2000;
 
 export class DataClientPool {
   private readonly hosts = new Map<string, HostEntry>();
   /** Per channel name: followers' OPENs waiting for this process to create a client of that name. */
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new Map<string, Set<(joined?: string) => void>>();
   /** State the previous leader handed over, per channel name, for the next DataClient of that name. */
   private readonly handoverState = new Map<string, unknown>();
 
   /** `channels`: the clients of this process by name, which the DataClients are built from and re-emit their events to. */
   constructor(private readonly channels: ReadonlyMap<string, LocalChannel>, private readonly options: PoolOptions) {}
 
+  /** The endpoint this process leads, as error messages name it. */
+  get where(): string {
+    return this.options.where;
+  }
+
   /** The DataClient of a channel of this process, created on first use; it may still be starting. */
   hostFor(channel: LocalChannel): DataClientHost {
     return this.entry(channel.name, channel.spec).host;
   }
 
-  /** This process created a client of this name: OPENs that wait for it go on. */
+  /** When this process last created a client (of any name). */
+  private lastJoinAt = Date.now();
+
+  /** This process created a client of this name: OPENs that wait for it go on; OPENs of other names get more grace. */
   channelJoined(name: string): void {
-    for (const wake of this.waiters.get(name) ?? []) wake();
+    this.lastJoinAt = Date.now();
+    for (const waiters of this.waiters.values()) for (const wake of waiters) wake(name);
   }
 
   /**
    * For a follower's OPEN: the ready DataClient of a channel, waiting up to maxWaitTime for this
    * process to create a client of that name. Counts a remote user, until release().
+   * `cancelled` (the follower went away) ends the wait at once: nothing is held for it afterwards.
    */
-  async open(name: string): Promise<DataClientHost> {
+  async open(name: string, cancelled?: AbortSignal): Promise<DataClientHost> {
     let channel = this.channels.get(name);
     const existing = this.hosts.get(name);
     if (!channel && !existing) {
-      await this.waitForChannel(name);
+      await this.waitForChannel(name, cancelled);
       channel = this.channels.get(name);
     }
     const entry = existing ?? this.entry(name, channel!.spec);
@@ -87,6 +108,13 @@ export class DataClientPool {
     if (this.hosts.get(name)?.host !== host) return;
     this.hosts.delete(name);
     void closeHost(host, this.options.logger);
+  }
+
+  /** Followers' OPENs waiting for a client of their name, in total. */
+  get waitingOpens(): number {
+    let count = 0;
+    for (const waiters of this.waiters.values()) count += waiters.size;
+    return count;
   }
 
   /** The previous leader handed this state over: the next DataClient of that name imports it. */
@@ -129,28 +157,45 @@ export class DataClientPool {
     return entry;
   }
 
-  private waitForChannel(name: string): Promise<void> {
-    const waitMs = this.options.maxWaitTime;
+  /** Waits for this process to create a client of this name, as CHANNEL_GRACE_MS says; `cancelled` ends the wait (the follower left). */
+  private waitForChannel(name: string, cancelled: AbortSignal | undefined): Promise<void> {
+    const { maxWaitTime, where } = this.options;
+    const giveUpAt = Date.now() + maxWaitTime;
     return new Promise((resolve, reject) => {
+      if (cancelled?.aborted) {
+        reject(cancelled.reason);
+        return;
+      }
       const waiters = this.waiters.get(name) ?? new Set();
       this.waiters.set(name, waiters);
-      const forget = () => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = (error?: unknown) => {
+        clearTimeout(timer);
+        cancelled?.removeEventListener('abort', cancel);
         waiters.delete(wake);
         if (waiters.size === 0 && this.waiters.get(name) === waiters) this.waiters.delete(name);
+        if (error) reject(error);
+        else resolve();
       };
-      const wake = () => {
+      const cancel = () => done(cancelled!.reason);
+      const expire = () => done(new ChannelUnavailableError(name, process.pid, [...this.channels.keys()], where));
+      // Called now and on every client this process creates: the deadline moves with the grace.
+      const wake = (joined?: string) => {
+        if (joined === name) return done();
         clearTimeout(timer);
-        forget();
-        resolve();
+        const until = this.channels.size > 0 ? Math.min(giveUpAt, this.lastJoinAt + CHANNEL_GRACE_MS) : giveUpAt;
+        const waitMs = until - Date.now();
+        if (waitMs <= 0) return expire();
+        timer = setTimeout(expire, waitMs);
+        timer.unref();
       };
-      const timer = setTimeout(() => {
-        forget();
-        reject(new ChannelUnavailableError(name, waitMs));
-      }, waitMs);
-      timer.unref();
       waiters.add(wake);
+      cancelled?.addEventListener('abort', cancel, { once: true });
+      wake();
     });
   }
+
+
 
   /** Events the DataClient emits are emitted again by every client of its name in this process. */
   private reEmitEvents(name: string, host: DataClientHost): void {

@@ -2,7 +2,9 @@
 // what is in flight, hands each DataClient's state to the followers, then lets them elect the next leader).
 import { PROTOCOL_VERSION } from '../../protocol/index.js';
 import { LeaderCounters, type LeaderStatus } from '../observe/status.js';
+import { RateLimitedLog } from '../rate-limited-log.js';
 import type { Listener } from '../transport/connection.js';
+import type { TransportOptions } from '../transport/framed.js';
 import { FollowerConnection, type ConnectionOwner, type LeaderOptions } from './follower-connection.js';
 import type { DataClientPool } from './pool.js';
 
@@ -11,11 +13,22 @@ export class LeaderServer implements ConnectionOwner {
   private closing = false;
   readonly counters = new LeaderCounters();
   private readonly since = Date.now();
+  readonly log: RateLimitedLog;
+  readonly transportOptions: TransportOptions;
 
   constructor(private readonly listener: Listener, readonly pool: DataClientPool, readonly options: LeaderOptions) {
+    const { limits } = options;
+    this.log = new RateLimitedLog(options.logger, limits.peerLogInterval);
+    // One budget of unfinished frames for all connections: many peers each holding a partial large frame cannot add up.
+    this.transportOptions = { ...options.transport, maxQueuedBytes: limits.maxQueuedBytes, partialFrames: { used: 0, limit: limits.maxPartialFrameBytes } };
     listener.accept(
       (connection) => {
         if (this.closing) {
+          connection.destroy();
+          return;
+        }
+        if (this.connections.size >= limits.maxConnections) {
+          this.log.warn('connections', 'maxConnections', `[onelink] ${connection.remote} refused: ${this.connections.size} connections already (maxConnections ${limits.maxConnections})`);
           connection.destroy();
           return;
         }
@@ -23,6 +36,15 @@ export class LeaderServer implements ConnectionOwner {
       },
       (err) => options.logger.error('[onelink] leader server error:', err),
     );
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Bytes of unfinished frames the connections hold together. */
+  get partialFrameBytes(): number {
+    return this.transportOptions.partialFrames!.used;
   }
 
   forget(connection: FollowerConnection): void {

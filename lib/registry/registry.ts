@@ -9,6 +9,7 @@
 // within one interval.
 import { randomUUID } from 'node:crypto';
 import { cluster } from '../index.js';
+import { argsDigest } from '../spec.js';
 import type { ClusterOptions } from '../options.js';
 import type { PickOptions, RequestReport } from './balancer/index.js';
 import { resolveRegistryOptions, type RegistryOptions } from './options.js';
@@ -18,7 +19,7 @@ import { toServerRecord } from './registration.js';
 import type { ForwardedMessage, ForwardResult, ServerRecord, ServerRegistration, WatchEvent } from './types.js';
 
 export interface CreateRegistryOptions extends RegistryOptions {
-  /** onelink options of the shared client. Default name 'onelink-registry'. */
+  /** onelink options of the shared client. Default name 'onelink-registry:' and a digest of the other options. */
   cluster?: ClusterOptions;
   /** Logs heartbeats that failed (during a failover or a backend outage). Default console. */
   logger?: Pick<Console, 'warn'>;
@@ -54,7 +55,9 @@ export class Registry extends passThroughBase() {
 
   constructor(options: CreateRegistryOptions = {}) {
     const { cluster: clusterOptions, logger, ...registryOptions } = options;
-    const builder = cluster(RegistryClient, { name: 'onelink-registry', ...clusterOptions, autoGenerate: false });
+    // One client name per configuration: registries configured differently never share one backend.
+    const name = `onelink-registry:${argsDigest([registryOptions]).slice(0, 12)}`;
+    const builder = cluster(RegistryClient, { name, ...clusterOptions, autoGenerate: false });
     for (const method of Object.keys(REGISTRY_METHODS) as RegistryMethod[]) builder.delegate(method, REGISTRY_METHODS[method].delegate);
     super(builder.create(registryOptions));
     this.interval = resolveRegistryOptions(registryOptions).interval;
@@ -126,7 +129,9 @@ export class Registry extends passThroughBase() {
 
   report(serverId: string, report: RequestReport): Promise<void> {
     if (this.inFlight > 0) this.inFlight--;
-    return this.shared.report(serverId, report, this.caller);
+    // Delegated as invokeOneway, which returns nothing (as cluster-client's): its callback says whether the report was sent.
+    const send = this.shared.report as unknown as (id: string, r: RequestReport, caller: string, sent: (err: Error | null) => void) => void;
+    return new Promise((resolve, reject) => send(serverId, report, this.caller, (err) => (err ? reject(err) : resolve())));
   }
 
   /** Deregisters this process's servers and leaves the cluster. */

@@ -1,5 +1,6 @@
 // Options of SharedSessionStore and their documented defaults, in one place.
 import type { ClusterOptions } from '../options.js';
+import { argsDigest } from '../spec.js';
 import type { MemcachedStoreOptions, MemoryStoreOptions, RedisClusterConnectionOptions, RedisConnectionOptions, StoreBackend, TtlOption } from '../stores/index.js';
 
 export interface SharedSessionStoreOptions {
@@ -25,7 +26,10 @@ export interface SharedSessionStoreOptions {
   scanCount?: number;
   /** 'msgpack' keeps Dates and Buffers; 'json' shares data with connect-redis. Default 'msgpack'. */
   serializer?: 'msgpack' | 'json';
-  /** Cluster client options: `name` (default 'onelink-session'), `port` (default 7777), timeouts... */
+  /**
+   * Cluster client options: `name` (default 'onelink-session:' and a digest of backend, connection
+   * and prefix, so that stores of other configurations never share one), `port` (default 7777), timeouts...
+   */
   onelink?: ClusterOptions;
 }
 
@@ -33,3 +37,13 @@ export const SESSION_DEFAULTS = {
   backend: 'memory' as StoreBackend,
   channelName: 'onelink-session',
 };
+
+/**
+ * The default client name of a store: one per configuration (backend, where it connects, key
+ * prefix). Two applications on one port, or two stores in one process, that are configured
+ * differently thus never share one store; a leader without that name refuses a follower at once.
+ */
+export function sessionChannelName(options: SharedSessionStoreOptions): string {
+  const { backend = SESSION_DEFAULTS.backend, redis, redisCluster, memcached, prefix } = options;
+  return `${SESSION_DEFAULTS.channelName}:${argsDigest([backend, redis ?? null, redisCluster ?? null, memcached?.servers ?? null, prefix ?? null]).slice(0, 12)}`;
+}

@@ -13,7 +13,7 @@ import {
   type SessionData,
 } from '../stores/index.js';
 import { loadPeer } from '../peer.js';
-import { SESSION_DEFAULTS, type SharedSessionStoreOptions } from './options.js';
+import { SESSION_DEFAULTS, sessionChannelName, type SharedSessionStoreOptions } from './options.js';
 
 type ExpressSessionModule = typeof import('express-session');
 type StoreClass = typeof MemoryStore | typeof RedisStore | typeof MemcachedStore;
@@ -36,7 +36,7 @@ export class SharedSessionStore extends (Store as unknown as new () => ExpressSt
     const backend = options.backend ?? SESSION_DEFAULTS.backend;
     const [DataClient, storeOptions] = dataClientFor(backend, options);
     const builder = cluster(DataClient as typeof MemoryStore, {
-      name: SESSION_DEFAULTS.channelName,
+      name: sessionChannelName(options),
       ...options.onelink,
       autoGenerate: false,
     });

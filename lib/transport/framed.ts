@@ -1,7 +1,7 @@
 // Frames over one byte connection: the decoder, writes coalesced per tick, heartbeats.
 // What a frame means is the business of lib/leader/ and lib/follower/.
 import { COPY_LIMIT, EMPTY, FrameDecoder, FrameKind, HEADER_SIZE, isPing, isPong, MAX_HANDSHAKE_FRAME_SIZE, PING, writeHeader, type Frame, type ProtocolError } from '../../protocol/index.js';
-import { PeerSilentError } from '../errors.js';
+import { BadRequestError, PeerLimitError, PeerSilentError } from '../errors.js';
 import type { Connection, ConnectionHandler } from './connection.js';
 
 export interface TransportHandler {
@@ -19,7 +19,20 @@ export interface TransportOptions {
   heartbeatInterval: number;
   heartbeatMaxMisses: number;
   isCheckHeartbeat: boolean;
+  /** Bytes queued for a peer that does not read, at most (see ClusterOptions.maxQueuedBytes). Default: unbounded. */
+  maxQueuedBytes?: number;
+  /** Shared by the connections of one server: bytes of unfinished frames they hold together. */
+  partialFrames?: FrameBudget;
 }
+
+/** Bytes of unfinished frames held by the connections of one server, and their limit. */
+export interface FrameBudget {
+  used: number;
+  readonly limit: number;
+}
+
+/** How long a peer's queue may stay over maxQueuedBytes while more is sent to it. */
+export const QUEUE_GRACE_MS = 1000;
 
 /** Initial size of the per-connection buffer in which a tick's small frames are laid out. */
 const SCRATCH_SIZE = 64 * 1024;
@@ -41,6 +54,15 @@ export class FramedTransport implements ConnectionHandler {
   /** Bytes received and queued for sending, for the leader's stats. */
   bytesIn = 0;
   bytesOut = 0;
+  /** Whether the peer's queue was over maxQueuedBytes at the last heartbeat. */
+  private overAtLastBeat = false;
+  /** When a send first found the queue over maxQueuedBytes (0: it is not). */
+  private overSince = 0;
+  private readonly maxQueued: number;
+  /** Over this the peer is dropped at once: one frame of any size still fits on a queue at the bound. */
+  private readonly hardMaxQueued: number;
+  /** Bytes the decoder held after the last chunk, as counted in options.partialFrames. */
+  private held = 0;
 
   constructor(
     private readonly connection: Connection,
@@ -48,6 +70,8 @@ export class FramedTransport implements ConnectionHandler {
     private readonly options: TransportOptions,
   ) {
     connection.setHandler(this);
+    this.maxQueued = options.maxQueuedBytes ?? Infinity;
+    this.hardMaxQueued = Math.max(4 * this.maxQueued, this.maxQueued + options.maxFrameSize);
     this.decoder = new FrameDecoder(
       {
         onFrame: (frame) => this.receive(frame),
@@ -78,6 +102,19 @@ export class FramedTransport implements ConnectionHandler {
     this.heard = true;
     this.bytesIn += chunk.length;
     this.decoder.push(chunk);
+    const budget = this.options.partialFrames;
+    if (budget && this.decoder.buffered !== this.held) this.countPartial(budget);
+  }
+
+  /** Keeps the server's total of unfinished frames; the connection whose frame takes it over the limit is dropped. */
+  private countPartial(budget: FrameBudget): void {
+    const held = this.closed ? 0 : this.decoder.buffered;
+    const grew = held > this.held;
+    budget.used += held - this.held;
+    this.held = held;
+    if (grew && budget.used > budget.limit) {
+      this.destroy(new PeerLimitError('maxPartialFrameBytes', budget.limit, `peer ${this.remote} started a frame while unfinished frames already hold ${budget.used} bytes (maxPartialFrameBytes ${budget.limit})`));
+    }
   }
 
   onError(error: Error): void {
@@ -88,6 +125,7 @@ export class FramedTransport implements ConnectionHandler {
     if (this.closed) return;
     this.closed = true;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.options.partialFrames) this.countPartial(this.options.partialFrames);
     this.handler.onClose(this.closeError);
   }
 
@@ -99,7 +137,9 @@ export class FramedTransport implements ConnectionHandler {
     return this.connection.remote;
   }
 
-  /** Pings the peer every heartbeatInterval; a peer silent for heartbeatMaxMisses periods is dropped. */
+  /**
+   * The handshake is done: the peer is pinged every heartbeatInterval; a peer silent for heartbeatMaxMisses periods is dropped.
+   */
   startHeartbeat(): void {
     if (!this.options.isCheckHeartbeat || this.heartbeatTimer) return;
     this.heartbeatTimer = setInterval(() => this.beat(), this.options.heartbeatInterval);
@@ -107,6 +147,13 @@ export class FramedTransport implements ConnectionHandler {
   }
 
   private beat(): void {
+    // What the peer writes is no proof that it reads: a queue over the bound at two beats in a row is a peer that does not.
+    const over = this.queued > this.maxQueued;
+    if (over && this.overAtLastBeat) {
+      this.destroy(this.queueLimitError());
+      return;
+    }
+    this.overAtLastBeat = over;
     if (this.heard) {
       this.heard = false;
       this.missed = 0;
@@ -131,7 +178,37 @@ export class FramedTransport implements ConnectionHandler {
       return;
     }
     if (isPong(frame)) return;
-    this.handler.onFrame(frame);
+    try {
+      this.handler.onFrame(frame);
+    } catch (err) {
+      // What a peer sent must never throw out of a socket handler: that peer alone is dropped.
+      this.destroy(new BadRequestError(`peer ${this.remote} sent a frame that could not be handled: ${(err as Error)?.message}`, { cause: err }));
+    }
+  }
+
+  /** Bytes written but not yet taken by the peer, and those laid out for the next write. */
+  get queued(): number {
+    return this.connection.writableLength + this.used;
+  }
+
+  /**
+   * The queue is over maxQueuedBytes. A burst of answers to a follower that reads is taken by the
+   * kernel within moments; a peer still over the bound QUEUE_GRACE_MS later, or over the hard
+   * bound at any time, does not read: it is dropped, and its queue freed with its socket.
+   */
+  private overQueued(queued: number): boolean {
+    const now = Date.now();
+    if (queued <= this.hardMaxQueued) {
+      if (this.overSince === 0) this.overSince = now;
+      if (now - this.overSince < QUEUE_GRACE_MS) return false;
+    }
+    this.destroy(this.queueLimitError());
+    return true;
+  }
+
+  private queueLimitError(): PeerLimitError {
+    const max = this.options.maxQueuedBytes!;
+    return new PeerLimitError('maxQueuedBytes', max, `peer ${this.remote} does not read: ${this.queued} bytes queued for it (maxQueuedBytes ${max})`);
   }
 
   /**
@@ -141,6 +218,12 @@ export class FramedTransport implements ConnectionHandler {
    */
   send(kind: FrameKind, flags: number, id: number, timeout: number, connection: Buffer, application: Buffer): boolean {
     if (this.closed || this.ended) return false;
+    const queued = this.connection.writableLength + this.used;
+    if (queued > this.maxQueued) {
+      if (this.overQueued(queued)) return false;
+    } else {
+      this.overSince = 0;
+    }
     const headLength = HEADER_SIZE + connection.length;
     this.bytesOut += headLength + application.length;
     if (application.length >= COPY_LIMIT) {

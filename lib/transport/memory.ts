@@ -5,11 +5,14 @@ import { describeEndpoint, type Connection, type ConnectionHandler, type Endpoin
 
 let nextConnection = 1;
 
-class MemoryConnection implements Connection {
+export class MemoryConnection implements Connection {
   readonly remote = `memory:${nextConnection++}`;
-  /** Bytes are copied when written, as a kernel would take them: nothing waits on this side. */
-  readonly writableLength = 0;
   peer: MemoryConnection | null = null;
+  /** Written while the peer does not read: it waits on this side, as in a socket's buffer. */
+  private backlog: Buffer[] = [];
+  writableLength = 0;
+  /** This end has stopped reading (a stopped or stuck process). */
+  private paused = false;
   private handler: ConnectionHandler | null = null;
   /** No more writes. */
   private closed = false;
@@ -24,6 +27,11 @@ class MemoryConnection implements Connection {
     const peer = this.peer;
     if (this.closed || !peer) return;
     const copy = Buffer.from(chunk);
+    if (peer.paused) {
+      this.backlog.push(copy);
+      this.writableLength += copy.length;
+      return;
+    }
     // setImmediate keeps the order of writes and lets timers and I/O of the other side run in between.
     setImmediate(() => peer.receive(copy));
   }
@@ -32,12 +40,29 @@ class MemoryConnection implements Connection {
     this.destroy();
   }
 
+  /** This end stops taking bytes: what the peer writes waits in the peer's writableLength. */
+  pauseReading(): void {
+    this.paused = true;
+  }
+
+  resumeReading(): void {
+    this.paused = false;
+    const peer = this.peer;
+    if (!peer) return;
+    const backlog = peer.backlog;
+    peer.backlog = [];
+    peer.writableLength = 0;
+    for (const chunk of backlog) setImmediate(() => this.receive(chunk));
+  }
+
   /** Closes this end; the peer closes after it has received what was written before. */
   destroy(): void {
     if (this.closed) return;
     this.closed = true;
     const peer = this.peer;
     this.peer = null;
+    this.backlog = [];
+    this.writableLength = 0;
     setImmediate(() => {
       this.finish();
       peer?.destroy();

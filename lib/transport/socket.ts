@@ -13,11 +13,11 @@ class SocketConnection implements Connection {
     socket.setNoDelay(true);
     socket.on('connect', () => {
       this.peer ??= socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : null;
-      this.handler!.onConnect();
+      this.handler?.onConnect();
     });
-    socket.on('data', (chunk: Buffer) => this.handler!.onData(chunk));
-    socket.on('error', (err) => this.handler!.onError(err));
-    socket.on('close', () => this.handler!.onClose());
+    socket.on('data', (chunk: Buffer) => this.handler?.onData(chunk));
+    socket.on('error', (err) => this.handler?.onError(err));
+    socket.on('close', () => this.handler?.onClose());
   }
 
   get remote(): string {

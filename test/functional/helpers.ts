@@ -8,6 +8,7 @@ import { agreementOf, buildDelegates, toDelegateSpec } from '../../lib/spec.js';
 import { EchoClient } from '../fixtures/echo-client.js';
 import { WORKER_DELEGATES, type ExtraClientConfig } from '../fixtures/extra-clients.js';
 import type { WorkerProcess } from '../support/processes.js';
+import { deadlineFromNow } from '../../lib/shared-clock.js';
 
 export const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
@@ -115,7 +116,8 @@ export class RawPeer {
         const error = frame.connection.equals(ERROR_RESPONSE);
         resolve({ error, value: frame.application.length ? decodeValue(frame.application) : undefined });
       });
-      this.socket.write(encodeFrame(FrameKind.REQUEST, 0, id, timeoutMs, encodeConnection(message), application));
+      // The header's timeout field is the caller's absolute deadline on the machine's monotonic clock.
+      this.socket.write(encodeFrame(FrameKind.REQUEST, 0, id, deadlineFromNow(timeoutMs), encodeConnection(message), application));
     });
   }
 

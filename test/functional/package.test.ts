@@ -1,26 +1,18 @@
-// The package as users get it: built to dist/, required from CommonJS, imported from ESM by name,
-// and an APIClientBase subclass working across 2 processes.
+// The package as users get it: packed by `npm pack`, installed from the tarball by npm into a directory
+// of its own, then required from CommonJS, imported from ESM, type-checked from TypeScript (CommonJS and
+// ESM), and an APIClientBase subclass working across 2 processes.
 import assert from 'node:assert/strict';
-import { execFileSync, execSync, fork, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { fork, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { freePort } from '../support/servers.js';
+import { packedTarball, root, run } from '../support/package.js';
 import { waitFor } from './helpers.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixtures = join(root, 'test', 'fixtures');
-const builtEntry = join(root, 'dist', 'lib', 'index.js');
-
-function newestSourceMs(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSourceMs(path));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 
 /** A forked package-esm.mjs process, driven over IPC. */
 class AppProcess {
@@ -31,9 +23,9 @@ class AppProcess {
     child.on('message', (msg) => this.messages.push(msg));
   }
 
-  static start(port: number): AppProcess {
-    // No tsx: the fixture is plain JavaScript that loads dist/ like an installed package.
-    return new AppProcess(fork(join(fixtures, 'package-esm.mjs'), [String(port)], { cwd: root, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  static start(app: string, port: number): AppProcess {
+    // No tsx: the fixture is plain JavaScript that loads the installed package.
+    return new AppProcess(fork(join(app, 'package-esm.mjs'), [String(port)], { cwd: app, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   }
 
   message(type: string): Promise<any> {
@@ -56,31 +48,56 @@ class AppProcess {
 describe('the built package', function () {
   this.timeout(30000);
 
-  before(function () {
-    this.timeout(120000);
-    const stale = !existsSync(builtEntry) || statSync(builtEntry).mtimeMs < Math.max(newestSourceMs(join(root, 'lib')), newestSourceMs(join(root, 'protocol')));
-    if (stale) {
-      try {
-        execSync('npm run build', { cwd: root, stdio: 'pipe' });
-      } catch (err: any) {
-        throw new Error(`npm run build failed:\n${err.stdout}${err.stderr}`, { cause: err });
-      }
-    }
-    assert.ok(existsSync(builtEntry), 'npm run build produced dist/lib/index.js');
+  let app: string;
+
+  before(async function () {
+    // npm pack and npm install of the tarball; its dependencies come from npm's cache when they are there.
+    this.timeout(180000);
+    const tarball = await packedTarball();
+    app = mkdtempSync(join(tmpdir(), 'onelink-app-'));
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'onelink-user', private: true }));
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--no-package-lock', tarball], app);
+    for (const file of ['package-cjs.cjs', 'package-esm.mjs']) copyFileSync(join(fixtures, file), join(app, file));
+  });
+  after(() => {
+    if (app) rmSync(app, { recursive: true, force: true });
   });
 
-  it('can be required from CommonJS and exposes cluster, close and APIClientBase', () => {
-    const output = execFileSync(process.execPath, [join(fixtures, 'package-cjs.cjs')], { cwd: root, encoding: 'utf8', timeout: 15000, stdio: ['ignore', 'pipe', 'pipe'] });
-    const result = JSON.parse(output);
+  it('require() returns the cluster function, with every export of the package as a property', async () => {
+    const result = JSON.parse(await run(process.execPath, [join(app, 'package-cjs.cjs')], app, 15000));
     assert.deepEqual(result, {
-      cluster: 'function',
+      requireType: 'function',
+      destructuredIsRequired: true,
+      defaultIsRequired: true,
       close: 'function',
-      APIClientBase: 'function',
-      defaultIsCluster: true,
       clusterClose: true,
+      APIClientBase: 'function',
+      exportNames: result.exportNames,
+      missing: [],
+      errorClasses: result.errorClasses,
       greeting: result.greeting,
     });
+    assert.ok(result.exportNames >= 15, `only ${result.exportNames} exports`);
+    for (const name of ['OnelinkError', 'OptionsMismatchError', 'LeaderLostError', 'ResponseTimeoutError', 'ProtocolError']) {
+      assert.ok(name === 'OnelinkError' || result.errorClasses.includes(name), `${name} is an OnelinkError reachable from require(): ${result.errorClasses}`);
+    }
     assert.match(result.greeting, /^hello cjs from \d+$/);
+  });
+
+  it('type-checks from TypeScript compiled as CommonJS (import = require) and as ESM', async function () {
+    this.timeout(120000);
+    const types = join(fixtures, 'package-types');
+    copyFileSync(join(types, 'consumer.cts.txt'), join(app, 'consumer.cts'));
+    copyFileSync(join(types, 'consumer.mts.txt'), join(app, 'consumer.mts'));
+    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: {
+        module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true,
+        types: ['node'], typeRoots: [join(root, 'node_modules', '@types')],
+      },
+      files: ['consumer.cts', 'consumer.mts'],
+    }));
+    // skipLibCheck off: the published .d.ts files themselves must compile for the user.
+    await run(process.execPath, [tsc, '-p', join(app, 'tsconfig.json'), '--pretty', 'false'], app, 110000);
   });
 
   describe('imported from ESM by name, with an APIClientBase subclass in 2 processes', () => {
@@ -89,9 +106,9 @@ describe('the built package', function () {
 
     it('has the default export with close and APIClientBase attached, and one leader serves both processes', async () => {
       const port = await freePort();
-      apps = [AppProcess.start(port), AppProcess.start(port)];
+      apps = [AppProcess.start(app, port), AppProcess.start(app, port)];
       for (const app of apps) {
-        assert.deepEqual(await app.message('surface'), { type: 'surface', defaultIsNamed: true, clusterClose: true, clusterAPIClientBase: true, closeType: 'function' });
+        assert.deepEqual(await app.message('surface'), { type: 'surface', defaultIsNamed: true, clusterClose: true, clusterAPIClientBase: true, closeType: 'function', namespaceDefault: true, namedError: true });
       }
       const ready = await Promise.all(apps.map((app) => app.message('ready')));
       assert.equal(ready.filter((r) => r.leader).length, 1, JSON.stringify(ready));

@@ -2,7 +2,7 @@
 // follower, an exportState that throws during a graceful close, a value object changed between pushes,
 // a channel closed by its follower while its OPEN waited.
 import assert from 'node:assert/strict';
-import { cluster, OptionsMismatchError } from '../../lib/index.js';
+import { cluster } from '../../lib/index.js';
 import { freePort } from '../support/servers.js';
 import { killAll, leaderOf, WorkerProcess, type ReadyResult } from '../support/processes.js';
 import { portIsFree } from './helpers.js';
@@ -39,15 +39,21 @@ describe('recovery', () => {
     }
   });
 
-  it('refuses a second client on the same port that wants another isLeader', async () => {
+  it('serves a second client with isLeader: false on a port this process leads, from this process, as cluster-client does', async () => {
     const port = await freePort();
     class Plain {
-      async x() {}
+      async x() {
+        return process.pid;
+      }
     }
     const first = cluster(Plain, { name: 'first', port, logger: quiet }).create();
     try {
       await first.ready();
-      assert.throws(() => cluster(Plain, { name: 'second', port, isLeader: false, logger: quiet }).create(), OptionsMismatchError);
+      const second = cluster(Plain, { name: 'second', port, isLeader: false, logger: quiet }).create();
+      await second.ready();
+      assert.equal(await second.x(), process.pid);
+      assert.equal(second.isClusterClientLeader, false);
+      await second.close();
     } finally {
       await first.close();
     }

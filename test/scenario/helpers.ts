@@ -2,7 +2,8 @@
 // and raw sockets that speak (or abuse) the wire format against a real leader.
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { FrameDecoder, type Frame } from '../../protocol/index.js';
+import { ConnectingHandshake, FrameDecoder, type Frame } from '../../protocol/index.js';
+import { identityFor } from '../../lib/security/identity.js';
 import type { WorkerProcess } from '../support/processes.js';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -152,4 +153,20 @@ export class RawPeer {
   destroy(): void {
     this.socket.destroy();
   }
+}
+
+/** A follower's handshake with this user's key of the port. */
+export async function followerHandshake(port: number): Promise<ConnectingHandshake> {
+  return new ConnectingHandshake(await identityFor({ kind: 'tcp', port }, undefined), 'follower');
+}
+
+/** A raw peer that has completed the handshake with the leader (its hello is frame 0). */
+export async function handshaken(port: number): Promise<RawPeer> {
+  const handshake = await followerHandshake(port);
+  const peer = await RawPeer.connect(port);
+  peer.write(handshake.hello());
+  const { leader, auth } = handshake.acceptLeaderHello(await peer.frame(0));
+  assert.equal(leader.role, 'leader');
+  peer.write(auth);
+  return peer;
 }

@@ -2,12 +2,12 @@
 // them, survives, and the real followers keep getting answers throughout.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { ConnectingHandshake, decodeValue, encodeConnection, encodeFrame, encodeValue, ERROR_RESPONSE, FrameKind, OK_RESPONSE, Op, PROTOCOL_VERSION, type Frame } from '../../protocol/index.js';
-import { identityFor } from '../../lib/security/identity.js';
+import { decodeValue, encodeConnection, encodeFrame, encodeValue, ERROR_RESPONSE, FrameKind, OK_RESPONSE, Op, PROTOCOL_VERSION, type Frame } from '../../protocol/index.js';
 import { workerAgreement } from '../functional/helpers.js';
 import { freePort } from '../support/servers.js';
 import { killAll, leaderOf, startWorkers, type WorkerProcess } from '../support/processes.js';
-import { isAlive, RawPeer, waitFor } from './helpers.js';
+import { followerHandshake, handshaken, isAlive, RawPeer, sleep, waitFor } from './helpers.js';
+import { deadlineFromNow } from '../../lib/shared-clock.js';
 
 const CONNECT_TIMEOUT = 2000;
 const MARGIN_MS = 3000;
@@ -15,23 +15,7 @@ const CHANNEL = 'echo';
 
 function request(id: number, connection: unknown[] | Buffer, application: Buffer = Buffer.alloc(0)): Buffer {
   const conn = Buffer.isBuffer(connection) ? connection : encodeConnection(connection);
-  return encodeFrame(FrameKind.REQUEST, 0, id, 3000, conn, application);
-}
-
-/** A follower's handshake with this user's key of the port. */
-async function followerHandshake(port: number): Promise<ConnectingHandshake> {
-  return new ConnectingHandshake(await identityFor({ kind: 'tcp', port }, undefined), 'follower');
-}
-
-/** A raw peer that has completed the handshake with the leader (its hello is frame 0). */
-async function handshaken(port: number): Promise<RawPeer> {
-  const handshake = await followerHandshake(port);
-  const peer = await RawPeer.connect(port);
-  peer.write(handshake.hello());
-  const { leader, auth } = handshake.acceptLeaderHello(await peer.frame(0));
-  assert.equal(leader.role, 'leader');
-  peer.write(auth);
-  return peer;
+  return encodeFrame(FrameKind.REQUEST, 0, id, deadlineFromNow(3000), conn, application);
 }
 
 function responseTo(peer: RawPeer, id: number): Promise<Frame> {
@@ -78,7 +62,8 @@ describe('scenario: hostile bytes against a real leader', function () {
         assert.deepEqual(loop.failed, {}, 'a real follower saw calls fail while the leader was under attack');
         assert.ok(loop.ok > 0);
       }
-      assert.deepEqual(leader.events, [], 'a raw peer made the DataClient emit');
+      const ROLE_EVENTS = ['leader', 'follower', 'failover'];
+      assert.deepEqual(leader.events.filter((e) => !ROLE_EVENTS.includes(e.event)), [], 'a raw peer made the DataClient emit');
     } finally {
       await killAll(workers);
     }
@@ -183,4 +168,27 @@ describe('scenario: hostile bytes against a real leader', function () {
     peer.write(request(6, [Op.INVOKE, CHANNEL, 'pid'], encodeValue([])));
     assert.equal(decodeValue((await responseTo(peer, 6)).application), leader.pid);
   });
+
+  // The sequence that used to crash every leader: the subscription was stored before formatKey
+  // threw, and on close the leader's unsubscribe threw again, inside the socket's 'close' handler.
+  for (const [shape, reg] of [
+    ['a msgpack uint64 (a BigInt)', Buffer.from([0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])],
+    ['an array nested 3,000 deep', Buffer.concat([Buffer.alloc(3000, 0x91), Buffer.from([0xc0])])],
+  ] as const) {
+    it(`handshake, OPEN, SUBSCRIBE whose reg is ${shape}, then close: the leader stays up`, async () => {
+      const peer = await handshaken(port);
+      peers.push(peer);
+      peer.write(request(1, [Op.OPEN, CHANNEL, workerAgreement(CHANNEL, port)]));
+      assert.ok((await responseTo(peer, 1)).connection.equals(OK_RESPONSE), 'OPEN was refused');
+      peer.write(request(2, [Op.SUBSCRIBE, CHANNEL, 1], reg));
+      const reply = await responseTo(peer, 2);
+      if (reply.connection.equals(ERROR_RESPONSE)) {
+        assert.ok(['ERR_ONELINK_BAD_REQUEST', 'ERR_ONELINK_PROTOCOL_BODY'].includes((decodeValue(reply.application) as { code: string }).code));
+      }
+      peer.destroy();
+      await peer.closedWithin(MARGIN_MS);
+      await sleep(200); // the leader's 'close' handler has run
+      assert.ok(isAlive(leader), 'the leader died when the connection closed');
+    });
+  }
 });

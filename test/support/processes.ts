@@ -11,6 +11,7 @@ export interface WorkerConfig {
   clientOptions?: Record<string, unknown>;
   /** Send every log line of the client to the parent (WorkerProcess.logs). */
   reportLogs?: boolean;
+  publishFirst?: unknown;
 }
 
 export interface ReadyResult {
@@ -58,8 +59,9 @@ export class WorkerProcess {
     });
   }
 
-  static async start(config: WorkerConfig): Promise<WorkerProcess> {
-    const child = fork(WORKER, [JSON.stringify(config)], {
+  /** Forks `script` (test/fixtures/worker.ts unless given: another fixture speaking the same IPC messages). */
+  static async start(config: WorkerConfig, script = WORKER): Promise<WorkerProcess> {
+    const child = fork(script, [JSON.stringify(config)], {
       execArgv: ['--import', 'tsx'],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -122,8 +124,8 @@ export class WorkerProcess {
 }
 
 /** Starts workers concurrently and waits until each is ready (or failed to be). */
-export async function startWorkers(count: number, config: WorkerConfig): Promise<WorkerProcess[]> {
-  const workers = await Promise.all(Array.from({ length: count }, () => WorkerProcess.start(config)));
+export async function startWorkers(count: number, config: WorkerConfig, script?: string): Promise<WorkerProcess[]> {
+  const workers = await Promise.all(Array.from({ length: count }, () => WorkerProcess.start(config, script)));
   await Promise.all(workers.map((w) => w.ready));
   return workers;
 }

@@ -80,13 +80,13 @@ export function checkProfileClient(): void {
     .override('endpoint', 'http://localhost')
     .create({ endpoint: 'http://upstream', retries: 2 });
 
-  assertType<Equal<typeof client, ClusterClient<ProfileClient>>>();
+  assertType<Equal<typeof client, ClusterClient<ProfileClient, { get: 'invoke'; sum: 'invoke'; log: 'invokeOneway' }>>>();
   // Delegated methods keep their parameters and return Promise<Awaited<R>>.
   assertType<Equal<typeof client.get, (id: number) => Promise<Profile>>>();
   assertType<Equal<typeof client.find, (query: string, limit?: number) => Promise<Profile[] | null>>>();
   assertType<Equal<typeof client.maybeCached, (key: string) => Promise<string>>>();
   assertType<Equal<typeof client.sum, (a: number, b: number) => Promise<number>>>();
-  assertType<Equal<typeof client.log, (line: string) => Promise<void>>>();
+  assertType<Equal<typeof client.log, (line: string) => void>>();
   const _echoed = client.echo({ deep: [1, 'two'] as const });
   assertType<Equal<typeof _echoed, Promise<{ deep: readonly [1, 'two'] }>>>();
   const _one = client.lookup(1);
@@ -140,9 +140,9 @@ export function checkDelegateKinds(): void {
     .delegate('get', { to: 'invoke', idempotent: true })
     .delegate('watch', 'subscribe')
     .create({ endpoint: 'http://upstream' });
-  // invokeOneway resolves with nothing, whatever the method returns.
-  assertType<Equal<typeof client.sum, (a: number, b: number) => Promise<void>>>();
-  assertType<Equal<typeof client.find, (query: string, limit?: number) => Promise<void>>>();
+  // invokeOneway returns nothing, whatever the method returns (as cluster-client's).
+  assertType<Equal<typeof client.sum, (a: number, b: number) => void>>();
+  assertType<Equal<typeof client.find, (query: string, limit?: number) => void>>();
   assertType<Equal<typeof client.get, (id: number) => Promise<Profile>>>();
   // A method delegated as subscribe takes its own reg and listener.
   client.watch({ path: '/a' }, (_value) => {

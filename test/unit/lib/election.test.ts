@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { AuthError, LeaderHandshake } from '../../../protocol/index.js';
+import { defaults } from '../../../lib/options.js';
 import { Election, RACE_ROUNDS, type ElectionHandler, type ElectionOptions } from '../../../lib/election.js';
 import { HandshakeError, NoLeaderError, NotLeaderError } from '../../../lib/errors.js';
 import type { LeaderLink } from '../../../lib/follower/link.js';
@@ -103,8 +104,8 @@ describe('election', () => {
   });
 
   it('follows the leader that holds the endpoint', async () => {
-    const pool = new DataClientPool(new Map(), { maxWaitTime: 100, logger: quietLogger });
-    const server = new LeaderServer((await network.listen(endpoint))!, pool, { transport: transportOptions, connectTimeout: 100, identity: testIdentity, logger: quietLogger, endpoint: 'memory', failovers: () => ({ failovers: 0, lastFailoverMs: null }) });
+    const pool = new DataClientPool(new Map(), { maxWaitTime: 100, logger: quietLogger, where: 'the test endpoint' });
+    const server = new LeaderServer((await network.listen(endpoint))!, pool, { transport: transportOptions, connectTimeout: 100, identity: testIdentity, logger: quietLogger, endpoint: 'memory', failovers: () => ({ failovers: 0, lastFailoverMs: null }), limits: defaults });
     const outcome = await elect({ isLeader: false }).outcome();
     assert.equal(outcome.role, 'follower');
     assert.equal(outcome.role === 'follower' && outcome.link.leaderPid, process.pid);

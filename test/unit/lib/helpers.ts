@@ -7,7 +7,7 @@ import { encodeConnection, EMPTY, ERROR_RESPONSE } from '../../../lib/messages.j
 import { resolveOptions, type ClusterOptions } from '../../../lib/options.js';
 import { buildDelegates, type ChannelSpec, type DataClientClass } from '../../../lib/spec.js';
 import type { Endpoint, Network } from '../../../lib/transport/connection.js';
-import type { MemoryNetwork } from '../../../lib/transport/memory.js';
+import type { MemoryConnection, MemoryNetwork } from '../../../lib/transport/memory.js';
 import { FramedTransport, type TransportOptions } from '../../../lib/transport/framed.js';
 
 export const quietLogger = { info() {}, warn() {}, error() {}, debug() {} };
@@ -46,11 +46,13 @@ export class RawFollower {
   private readonly waiting = new Map<number, (frame: Frame) => void>();
   private hello: ((frame: Frame) => void) | null = null;
   private nextId = 1;
+  private readonly connection: MemoryConnection;
 
   private constructor(network: Network, endpoint: Endpoint, options: TransportOptions) {
     let onClose!: (error: Error | undefined) => void;
     this.closed = new Promise((resolve) => (onClose = resolve));
-    this.transport = new FramedTransport(network.connect(endpoint), {
+    this.connection = network.connect(endpoint) as MemoryConnection;
+    this.transport = new FramedTransport(this.connection, {
       onFrame: (frame) => {
         if (this.hello) {
           this.hello(frame);
@@ -90,6 +92,16 @@ export class RawFollower {
   /** Sends [op, ...fields] expecting no response. */
   post(message: unknown[], application: Buffer = EMPTY): void {
     this.transport.send(FrameKind.REQUEST, 0, 0, 0, encodeConnection(message), application);
+  }
+
+  /** Sends a frame whose connection object is these bytes as they are. */
+  postRaw(connection: Buffer, application: Buffer = EMPTY, id = 0): void {
+    this.transport.send(FrameKind.REQUEST, 0, id, 0, connection, application);
+  }
+
+  /** A follower that stops reading (a stopped process): what the leader sends waits on the leader's side. */
+  stopReading(): void {
+    this.connection.pauseReading();
   }
 
   get isClosed(): boolean {

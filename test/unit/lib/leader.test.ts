@@ -1,6 +1,7 @@
 // The leader's side over the in-memory network: followers' OPEN and CLOSE against the DataClient
 // pool, the handshake timeout, and the frame-size limit of each follower's connection.
 import assert from 'node:assert/strict';
+import { defaults } from '../../../lib/options.js';
 import type { LocalChannel } from '../../../lib/channel.js';
 import { Op } from '../../../lib/messages.js';
 import { DataClientPool } from '../../../lib/leader/pool.js';
@@ -40,8 +41,8 @@ describe('leader: followers against the DataClient pool', () => {
     SlowStart.closed = 0;
     network = new MemoryNetwork();
     channels = new Map();
-    pool = new DataClientPool(channels, { maxWaitTime: 1000, logger: quietLogger });
-    server = new LeaderServer((await network.listen(endpoint))!, pool, { transport: transportOptions, connectTimeout: 100, identity: testIdentity, logger: quietLogger, endpoint: 'memory', failovers: () => ({ failovers: 0, lastFailoverMs: null }) });
+    pool = new DataClientPool(channels, { maxWaitTime: 1000, logger: quietLogger, where: 'the test endpoint' });
+    server = new LeaderServer((await network.listen(endpoint))!, pool, { transport: transportOptions, connectTimeout: 100, identity: testIdentity, logger: quietLogger, endpoint: 'memory', failovers: () => ({ failovers: 0, lastFailoverMs: null }), limits: defaults });
     followers = [];
   });
 

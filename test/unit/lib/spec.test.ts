@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { cluster } from '../../../lib/index.js';
 import { resolveOptions } from '../../../lib/options.js';
-import { agreementOf, argsDigest, buildDelegates, disagreement, stableEncoding, toDelegateSpec, type ChannelSpec, type DataClientClass } from '../../../lib/spec.js';
+import { agreementOf, argsDigest, argsDisagreement, buildDelegates, disagreement, stableEncoding, toDelegateSpec, type ChannelSpec, type DataClientClass } from '../../../lib/spec.js';
 
 class Parent extends EventEmitter {
   async inherited() {}
@@ -124,8 +124,11 @@ describe('what makes two clients the same client', () => {
     assert.equal(disagreement(agreement(Sample, []), agreement(Other, []), ['existing', 'new']), 'DataClient class: existing Sample, new Other');
   });
 
-  it('names other constructor arguments by their digests, never by their content', () => {
-    const problem = disagreement(agreement(Sample, [{ password: 'secret-1' }]), agreement(Sample, [{ password: 'secret-2' }]), ['existing', 'new']);
+  it('names other constructor arguments by their digests, never by their content, apart from what must agree', () => {
+    const [mine, theirs] = [agreement(Sample, [{ password: 'secret-1' }]), agreement(Sample, [{ password: 'secret-2' }])];
+    assert.equal(disagreement(mine, theirs), null, 'other arguments are served by the first DataClient, as in cluster-client');
+    assert.equal(argsDisagreement(mine, mine), null);
+    const problem = argsDisagreement(mine, theirs, ['existing', 'new']);
     const a = argsDigest([{ password: 'secret-1' }]).slice(0, 12);
     const b = argsDigest([{ password: 'secret-2' }]).slice(0, 12);
     assert.equal(problem, `constructor arguments differ (existing digest ${a}… vs new ${b}…)`);
@@ -135,7 +138,7 @@ describe('what makes two clients the same client', () => {
   it('lists every differing field in one message', () => {
     class Other {}
     const problem = disagreement(agreement(Sample, [1]), agreement(Other, [2], {}));
-    assert.match(problem!, /^DataClient class: leader Sample, follower Other; constructor arguments differ \(leader digest [0-9a-f]{12}… vs follower [0-9a-f]{12}…\); delegate "get": leader invoke, follower none$/);
+    assert.match(problem!, /^DataClient class: leader Sample, follower Other; delegate "get": leader invoke, follower none$/);
   });
 
   it('refuses an agreement from the wire that is not one (an older peer, a hostile one)', () => {

@@ -167,7 +167,7 @@ describe('protocol: decodeHeader, the one header reader', () => {
     decodeHeader(encodeFrame(FrameKind.REQUEST, 0, 7, 1, Buffer.alloc(1), Buffer.alloc(0)), 0, DEFAULT_MAX_FRAME_SIZE, into);
     const before = { ...into };
     for (const [header, code] of [
-      [rawHeader({ version: 2 }), 'ERR_ONELINK_PROTOCOL_VERSION'],
+      [rawHeader({ version: PROTOCOL_VERSION + 1 }), 'ERR_ONELINK_PROTOCOL_VERSION'],
       [rawHeader({ kind: 2 }), 'ERR_ONELINK_PROTOCOL_FRAME_KIND'],
       [rawHeader({ flags: 2 }), 'ERR_ONELINK_PROTOCOL_FLAGS'],
       [rawHeader({ idHigh: 0x200000 }), 'ERR_ONELINK_PROTOCOL_ID'],

@@ -1,0 +1,4 @@
+'use strict';
+const createClients = require('./lib/clients');
+
+module.exports = (agent) => createClients(agent);
