@@ -2,16 +2,19 @@
 // the role the election gave this process, routing each call to the local DataClient, to the
 // leader's link or to the wait queue, and shutdown. What each step does lives in its own file
 // (see ARCHITECTURE.md).
+import { performance } from 'node:perf_hooks';
 import { decodeValue, type Frame, type HandshakeIdentity } from '../protocol/index.js';
 import { LocalChannel, type ChannelMember, type Route } from './channel.js';
 import { isErrorResponse, isLeaderLoss, sendCall, type CallRouter } from './call-policy.js';
 import { ClientClosedError, OptionsMismatchError } from './errors.js';
 import { Election, type ElectionHandler } from './election.js';
 import { linkOptionsOf, type LeaderLink, type LinkOptions } from './follower/link.js';
+import type { DataClientHost } from './leader/host.js';
 import { closeHost, DataClientPool, exportHandover } from './leader/pool.js';
 import { LeaderServer } from './leader/server.js';
 import { callLocal } from './local-calls.js';
 import { encodeConnection, EMPTY, errorFromWire, Op } from './messages.js';
+import { errorCode, type CallStatsSnapshot } from './observe/call-stats.js';
 import type { ResolvedOptions } from './options.js';
 import { identityFor } from './security/identity.js';
 import { resolveSocketPath } from './security/socket-path.js';
@@ -23,6 +26,23 @@ import { socketNetwork } from './transport/socket.js';
 import { WaitQueue } from './wait-queue.js';
 
 type State = 'electing' | 'leader' | 'follower' | 'failed' | 'closed';
+
+/** What a client's stats() returns: its calls in this process, and this process's role on the endpoint. */
+export interface ClientStats extends CallStatsSnapshot {
+  role: State;
+  /** Times this process found a leader again after losing one. */
+  reconnects: number;
+}
+
+/** Emitted as 'failover' by every client once this process serves again after losing its leader. */
+export interface FailoverEvent {
+  /** The lost leader's pid. */
+  from: number;
+  /** The new leader's pid (this process's, if it won). */
+  to: number;
+  /** From the loss to serving again (leading, or following the new leader). */
+  ms: number;
+}
 
 const agents = new Map<string, Agent>();
 
@@ -61,6 +81,11 @@ export class Agent implements ElectionHandler, CallRouter {
   private closing: Promise<void> | null = null;
   readonly transportOptions: LinkOptions;
   private readonly election: Election;
+  /** The leader lost last, while no new one serves yet. */
+  private lost: { from: number; at: number } | null = null;
+  private failovers = 0;
+  private lastFailoverMs: number | null = null;
+  private reconnects = 0;
 
   constructor(private readonly key: string, private readonly endpoint: Endpoint, private readonly options: ResolvedOptions, network: Network) {
     this.pool = new DataClientPool(this.channels, { maxWaitTime: options.maxWaitTime, logger: options.logger, where: describeEndpoint(endpoint) });
@@ -119,7 +144,45 @@ export class Agent implements ElectionHandler, CallRouter {
       if (otherArgs) this.logger.info(`[onelink] a new client "${name}" has other ${otherArgs}: the existing DataClient serves it`);
     }
     channel.members.add(member);
+    // A client created once the role is known hears it too, once its listeners are attached.
+    if (this.state === 'leader' || (this.state === 'follower' && this.link)) {
+      const [event, value] = this.roleEvent();
+      setImmediate(() => {
+        if (channel.members.has(member)) member.emit(event, value);
+      });
+    }
     return channel;
+  }
+
+  stats(channel: LocalChannel): ClientStats {
+    return { role: this.state, ...channel.stats.snapshot(), reconnects: this.reconnects };
+  }
+
+  private roleEvent(): [string, unknown] {
+    return this.state === 'leader' ? ['leader', { pid: process.pid }] : ['follower', { leader: this.link?.leaderPid ?? 0 }];
+  }
+
+  /** Tells every client of this process. */
+  private emitToClients(event: string, value: unknown): void {
+    for (const channel of this.channels.values()) {
+      for (const member of channel.members) member.emit(event, value);
+    }
+  }
+
+  /** A new role after an election: 'leader' or 'follower', preceded by 'failover' if a leader was lost. */
+  private announce(leaderPid: number): void {
+    const lost = this.lost;
+    this.lost = null;
+    if (lost) {
+      const ms = Math.round((performance.now() - lost.at) * 1000) / 1000;
+      this.failovers++;
+      this.lastFailoverMs = ms;
+      const event: FailoverEvent = { from: lost.from, to: leaderPid, ms };
+      this.logger.info?.(`[onelink] failover on ${describeEndpoint(this.endpoint)}: leader ${lost.from} -> ${leaderPid} in ${ms} ms`);
+      this.emitToClients('failover', event);
+    }
+    const [event, value] = this.roleEvent();
+    this.emitToClients(event, value);
   }
 
   async leave(channel: LocalChannel, member: ChannelMember): Promise<void> {
@@ -169,16 +232,38 @@ export class Agent implements ElectionHandler, CallRouter {
 
   /** `resends`: how often this call was already sent again after a leader loss (see MAX_RESENDS). */
   invoke(channel: LocalChannel, method: string, args: unknown[], idempotent: boolean, oneway: boolean, resends = 0): Promise<unknown> {
-    if (channel.error && !this.retryStart(channel)) return Promise.reject(channel.error);
-    if (this.failure) return Promise.reject(this.failure);
+    const refusal = channel.error && !this.retryStart(channel) ? channel.error : this.failure;
+    if (refusal) {
+      channel.stats.rejected(refusal);
+      return Promise.reject(refusal);
+    }
     const route = channel.route;
     if (route) return this.send(channel, route, method, args, idempotent, oneway, resends);
     return this.waitQueue.enqueue(channel, (r) => this.send(channel, r, method, args, idempotent, oneway, resends));
   }
 
   private send(channel: LocalChannel, route: Route, method: string, args: unknown[], idempotent: boolean, oneway: boolean, resends: number): Promise<unknown> {
-    if (route.kind === 'local') return callLocal(channel, route.host, method, args, oneway, this.logger);
+    if (route.kind === 'local') return this.invokeLocal(channel, route.host, method, args, oneway);
     return sendCall(this, channel, route.link, method, args, idempotent, oneway, resends);
+  }
+
+  /** A call to this process's own DataClient, counted in the client's stats and the leader's. */
+  private invokeLocal(channel: LocalChannel, host: DataClientHost, method: string, args: unknown[], oneway: boolean): Promise<unknown> {
+    const { stats } = channel;
+    const startedAt = stats.started();
+    const counters = this.leader?.counters;
+    if (counters) counters.calls++;
+    return callLocal(channel, host, method, args, oneway, this.logger).then(
+      (value) => {
+        stats.settled(startedAt);
+        return value;
+      },
+      (err) => {
+        stats.failed(startedAt, err);
+        counters?.countError(errorCode(err));
+        throw err;
+      },
+    );
   }
 
   // ---- subscriptions and publications ---------------------------------------------------------
@@ -220,19 +305,24 @@ export class Agent implements ElectionHandler, CallRouter {
   won(server: Listener, identity: HandshakeIdentity): void {
     this.state = 'leader';
     const { transportOptions: transport, logger } = this;
-    this.leader = new LeaderServer(server, this.pool, { transport, connectTimeout: this.options.connectTimeout, identity, logger, limits: this.options });
-    this.logger.info?.(`[onelink] process ${process.pid} leads ${describeEndpoint(this.endpoint)}`);
+    const endpoint = describeEndpoint(this.endpoint);
+    const failovers = () => ({ failovers: this.failovers, lastFailoverMs: this.lastFailoverMs });
+    this.leader = new LeaderServer(server, this.pool, { transport, connectTimeout: this.options.connectTimeout, identity, logger, endpoint, failovers, limits: this.options });
+    this.logger.info?.(`[onelink] process ${process.pid} leads ${endpoint}`);
     for (const channel of this.channels.values()) this.startHost(channel);
+    this.announce(process.pid);
   }
 
   following(link: LeaderLink): void {
     this.logger.debug?.(`[onelink] process ${process.pid} follows leader ${link.leaderPid} on ${describeEndpoint(this.endpoint)}`);
     this.state = 'follower';
     this.link = link;
+    if (this.lost) this.reconnects++;
     // Channels created while the handshake was under way have not been opened on this link yet.
     for (const channel of this.channels.values()) {
       if (channel.openingOn !== link) this.openRemote(channel, link);
     }
+    this.announce(link.leaderPid);
   }
 
   onLost(link: LeaderLink, error: Error | undefined): void {
@@ -240,7 +330,11 @@ export class Agent implements ElectionHandler, CallRouter {
     this.link = null;
     for (const channel of this.channels.values()) channel.route = null;
     if (this.isClosed) return;
-    this.logger.warn(`[onelink] lost the leader of ${describeEndpoint(this.endpoint)}${error ? ` (${error.message})` : ''}; electing a new one`);
+    this.lost = { from: link.leaderPid, at: performance.now() };
+    const where = describeEndpoint(this.endpoint);
+    // A leader that said goodbye closed on purpose (a deploy, a reload): no fault to warn about.
+    if (link.farewell) this.logger.info(`[onelink] leader ${link.leaderPid} of ${where} handed over; electing the next one`);
+    else this.logger.warn(`[onelink] lost the leader ${link.leaderPid} of ${where}${error ? ` (${error.message})` : ''}; electing a new one`);
     this.election.start(true);
   }
 

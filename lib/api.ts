@@ -2,7 +2,7 @@
 // cluster(Client, options).delegate(name, to).override(name, value).create(...args)
 import type { EventEmitter } from 'node:events';
 import { Base } from 'sdk-base';
-import { agentFor, type Agent } from './agent.js';
+import { agentFor, type Agent, type ClientStats } from './agent.js';
 import type { ChannelMember, LocalChannel } from './channel.js';
 import { ClientClosedError, InvalidOptionError } from './errors.js';
 import { resolveOptions, type ClusterOptions, type DelegateKind, type DelegateSpec, type ResolvedOptions } from './options.js';
@@ -24,6 +24,8 @@ export interface ClusterClientBase<T = unknown> extends EventEmitter {
   ready(): Promise<void>;
   ready(callback: (err?: Error) => void): void;
   readonly isClusterClientLeader: boolean;
+  /** The calls of this client's name in this process (counts, errors by code, latency), and this process's role. */
+  stats(): ClientStats;
   subscribe(reg: RegOf<T, 'subscribe'>, listener: ListenerOf<T>): this;
   unSubscribe(reg: RegOf<T, 'subscribe'>, listener?: ListenerOf<T>): void;
   publish(reg: RegOf<T, 'publish'>): Promise<void>;
@@ -127,6 +129,10 @@ class ClusterClientImpl extends Base implements ChannelMember {
   get isClusterClientLeader(): boolean {
     if (!this.#agent.isLeader) return false;
     return this.#channel.spec.options.singleMode || this.#channel.leadingMember() === this;
+  }
+
+  stats(): ClientStats {
+    return this.#agent.stats(this.#channel);
   }
 
   #defineMethod(name: string, delegate: DelegateSpec): void {

@@ -35,10 +35,14 @@ export function sendCall(router: CallRouter, channel: LocalChannel, link: Leader
     payload = encodeArgsToSend(args, channel.spec.options.transcode);
     checkFrameSize(connection, payload.body, channel.spec.options.maxFrameSize, `the arguments of "${method}"`);
   } catch (err) {
+    channel.stats.rejected(err);
     return Promise.reject(err);
   }
   if (oneway) {
-    if (link.post(connection, payload.flags, payload.body)) return SENT;
+    if (link.post(connection, payload.flags, payload.body)) {
+      channel.stats.sent();
+      return SENT;
+    }
     // The link just closed, so the call was not sent: it waits for the next leader.
     return router.invoke(channel, method, args, idempotent, oneway);
   }
@@ -52,6 +56,7 @@ class RemoteCall implements PendingRequest {
   deadline = 0;
   readonly timeout: number;
   readonly promise: Promise<unknown>;
+  private readonly startedAt: number;
   private resolve!: (value: unknown) => void;
   private reject!: (error: unknown) => void;
 
@@ -65,6 +70,7 @@ class RemoteCall implements PendingRequest {
     private readonly resends: number,
   ) {
     this.timeout = channel.spec.options.responseTimeout;
+    this.startedAt = channel.stats.started();
     // The executor captures only the call: a remote call allocates as little as it can.
     this.promise = new Promise((resolve, reject) => {
       this.resolve = resolve;
@@ -73,15 +79,21 @@ class RemoteCall implements PendingRequest {
   }
 
   onResponse(frame: Frame): void {
+    const { stats, spec } = this.channel;
     let result;
     try {
-      result = resultOf(frame, this.channel.spec.options.transcode);
+      result = resultOf(frame, spec.options.transcode);
     } catch (err) {
       // A closing leader refused the call before starting it: any call, idempotent or not, goes to the next leader.
-      if ((err as { code?: unknown }).code === LEADER_CLOSING_CODE) this.refused(err);
-      else this.reject(err);
+      if ((err as { code?: unknown }).code === LEADER_CLOSING_CODE) {
+        this.refused(err);
+      } else {
+        stats.failed(this.startedAt, err);
+        this.reject(err);
+      }
       return;
     }
+    stats.settled(this.startedAt);
     this.resolve(result);
   }
 
@@ -91,10 +103,16 @@ class RemoteCall implements PendingRequest {
    * one, and fails any other with LeaderLostError (it may or may not have run).
    */
   onFailure(error: Error): void {
-    if (this.channel.error instanceof ClientClosedError) this.reject(this.channel.error);
-    else if (!(error instanceof LinkLostError)) this.reject(error);
-    else if (this.idempotent) this.resend(error.cause);
-    else this.reject(new LeaderLostError(this.method, { cause: error.cause }));
+    const { stats } = this.channel;
+    let failure: Error;
+    if (this.channel.error instanceof ClientClosedError) failure = this.channel.error;
+    else if (!(error instanceof LinkLostError)) failure = error;
+    else if (this.idempotent) {
+      this.resend(error.cause);
+      return;
+    } else failure = new LeaderLostError(this.method, { cause: error.cause });
+    stats.failed(this.startedAt, failure);
+    this.reject(failure);
   }
 
   /** A closing leader did not start the call: it waits for the next leader, not for this one again. */
@@ -106,10 +124,14 @@ class RemoteCall implements PendingRequest {
 
   /** Sends the call to the next leader, at most MAX_RESENDS times. */
   private resend(cause: unknown): void {
+    const { stats } = this.channel;
     if (this.resends >= MAX_RESENDS) {
-      this.reject(new LeaderLostError(this.method, { cause }));
+      const failure = new LeaderLostError(this.method, { cause });
+      stats.failed(this.startedAt, failure);
+      this.reject(failure);
       return;
     }
+    stats.abandoned(); // the attempt on the next leader counts it
     // From a microtask: the link reports its pending calls lost before the agent drops its route.
     queueMicrotask(() => this.resolve(this.router.invoke(this.channel, this.method, this.args, this.idempotent, false, this.resends + 1)));
   }

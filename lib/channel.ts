@@ -3,6 +3,7 @@
 import type { LeaderLink } from './follower/link.js';
 import type { DataClientHost, Subscriber } from './leader/host.js';
 import { encodeConnection, Op } from './messages.js';
+import { CallStats } from './observe/call-stats.js';
 import type { ChannelSpec } from './spec.js';
 
 export type Route = { kind: 'local'; host: DataClientHost } | { kind: 'remote'; link: LeaderLink };
@@ -12,6 +13,8 @@ export interface ChannelMember {
   /** false when the client asked isLeader: false: it never reports itself as the leader. */
   readonly mayLead: boolean;
   emitFromDataClient(event: string | symbol, args: unknown[]): void;
+  /** This process's role changed ('leader', 'follower', 'failover'). */
+  emit(event: string, value: unknown): boolean;
 }
 
 export interface LocalSubscription {
@@ -41,6 +44,8 @@ export class LocalChannel {
   queue: QueuedCall[] = [];
   readonly subscriptions = new Map<number, LocalSubscription>();
   readonly publications = new Map<string, unknown>();
+  /** The calls of this name in this process, whoever leads. */
+  readonly stats = new CallStats();
   readonly ready: Promise<void>;
   private settleReady!: (error?: Error) => void;
   private readonly connections = { [Op.INVOKE]: new Map<string, Buffer>(), [Op.ONEWAY]: new Map<string, Buffer>() };

@@ -123,6 +123,13 @@ function describe(value: unknown): string {
   return String(value);
 }
 
+/** An observer (`onelink status`) asked the leader for something other than its stats. */
+export class ObserverRefusedError extends OnelinkError {
+  constructor(op: unknown) {
+    super('ERR_ONELINK_OBSERVER_REFUSED', `an observer may only ask for stats, not for operation ${String(op)}`);
+  }
+}
+
 /** A peer sent a request the leader cannot serve as sent: a field of the wrong type, a `reg` that cannot be keyed... */
 export class BadRequestError extends OnelinkError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -152,6 +159,7 @@ for (const [code, Class] of [
   ['ERR_ONELINK_MISSING_PEER', MissingPeerDependencyError],
   ['ERR_ONELINK_HEARTBEAT', PeerSilentError],
   ['ERR_ONELINK_INVALID_OPTION', InvalidOptionError],
+  ['ERR_ONELINK_OBSERVER_REFUSED', ObserverRefusedError],
   ['ERR_ONELINK_BAD_REQUEST', BadRequestError],
   ['ERR_ONELINK_PEER_LIMIT', PeerLimitError],
 ] as const) {

@@ -6,6 +6,9 @@ import { DEFAULT_PORT, defaults } from './options.js';
 import { closeOnSignals, SHUTDOWN_DEFAULTS } from './shutdown.js';
 
 export { APIClientBase, close, ClusterClientBuilder } from './api.js';
+export type { ClientStats, FailoverEvent } from './agent.js';
+export type { CallStatsSnapshot, LatencyStats } from './observe/call-stats.js';
+export type { LeaderStatus } from './observe/status.js';
 export type { ClusterClient, ClusterClientBase, DelegateKinds, KindOf, MethodName, Promisified } from './api.js';
 export * from './errors.js';
 export { DEFAULT_PORT, defaults } from './options.js';

@@ -1,4 +1,5 @@
 // Every option of a cluster client and its default, in one place.
+import { debuglog } from 'node:util';
 import type { Transcode } from '../protocol/index.js';
 import { DEFAULT_MAX_FRAME_SIZE, defaultTranscode } from '../protocol/index.js';
 import { InvalidOptionError } from './errors.js';
@@ -60,7 +61,7 @@ export interface ClusterOptions {
   transcode?: Transcode;
   /** Subscription key of a registration object. Default: a stable JSON string. */
   formatKey?: (reg: unknown) => string;
-  /** Default: console for info, warn and error; debug is silent. */
+  /** Default: console for info, warn and error; debug only with NODE_DEBUG=onelink. */
   logger?: Logger;
   /** Delegate every public method of the class (sync ones too), and subscribe/unSubscribe/publish/close as themselves. Default true. */
   autoGenerate?: boolean;
@@ -95,11 +96,14 @@ export interface ClusterOptions {
 
 export const DEFAULT_PORT = 7777;
 
-/** console, without debug: the election milestones logged at debug level are for whoever asks for them. */
+const debugLog = debuglog('onelink');
+
+/** console; debug (the election milestones) only with NODE_DEBUG=onelink. */
 const defaultLogger: Logger = {
   info: (...args) => console.info(...args),
   warn: (...args) => console.warn(...args),
   error: (...args) => console.error(...args),
+  debug: (...args) => debugLog('%s', args.map(String).join(' ')),
 };
 
 export const defaults = {

@@ -21,14 +21,19 @@ export class WaitQueue {
     let waiting = 0;
     for (const c of this.channels.values()) waiting += c.queue.length;
     if (waiting >= this.options.maxQueuedCalls) {
-      return Promise.reject(new NoLeaderError(`no leader yet and ${waiting} calls already wait for one (maxQueuedCalls)`));
+      const error = new NoLeaderError(`no leader yet and ${waiting} calls already wait for one (maxQueuedCalls)`);
+      channel.stats.rejected(error);
+      return Promise.reject(error);
     }
     const { maxWaitTime } = channel.spec.options;
     return new Promise((resolve, reject) => {
       channel.queue.push({
         deadline: Date.now() + maxWaitTime,
         run: (route) => run(route).then(resolve, reject),
-        fail: reject,
+        fail: (error) => {
+          channel.stats.rejected(error);
+          reject(error);
+        },
       });
       this.sweep.arm(maxWaitTime);
     });

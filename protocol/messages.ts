@@ -26,6 +26,10 @@ export const Op = {
   PING: 9,
   /** leader → follower on graceful close: [HANDOVER, name]; app = the DataClient's exported state */
   HANDOVER: 10,
+  /** observer (or follower) → leader: [STATS] → response; app = the leader's LeaderStatus (lib/observe/status.ts) */
+  STATS: 11,
+  /** leader → follower right before a graceful close: [GOODBYE]; no response. Its loss is then no fault. */
+  GOODBYE: 12,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 

@@ -60,6 +60,8 @@ export class LeaderLink {
   private readonly transport: FramedTransport;
   private readonly auth: ConnectingHandshake;
   leaderPid = 0;
+  /** The leader said goodbye: it is closing gracefully, so losing it is no fault. */
+  farewell = false;
 
   private constructor(
     network: Network,
@@ -191,6 +193,7 @@ export class LeaderLink {
     const message = this.lastMessage;
     if (message[0] === Op.PUSH) this.handler.onPush(message[1] as string, message[2] as number, frame);
     else if (message[0] === Op.HANDOVER) this.handler.onHandover(message[1] as string, frame);
+    else if (message[0] === Op.GOODBYE) this.farewell = true;
   }
 
   /** Fails the requests past their deadline; returns whether requests still wait. */
@@ -224,6 +227,7 @@ function leaderMessage(connection: Buffer): unknown[] | null {
   } catch {
     return null;
   }
+  if (message[0] === Op.GOODBYE) return message;
   if (typeof message[1] !== 'string') return null;
   if (message[0] === Op.PUSH) return Number.isSafeInteger(message[2]) ? message : null;
   return message[0] === Op.HANDOVER ? message : null;

@@ -3,9 +3,11 @@
 // A follower's bad bytes close that follower's connection and nothing else; a peer that does not
 // prove it holds the endpoint key gets nothing but the leader's hello.
 import { setMaxListeners } from 'node:events';
-import { encodeValue, encodeVersionRefusal, FrameKind, isVersionMismatch, LeaderHandshake, type Frame, type HandshakeIdentity, type ProtocolError, type Transcode } from '../../protocol/index.js';
-import { BadRequestError, LeaderClosingError, OnelinkError, OptionsMismatchError, PeerLimitError } from '../errors.js';
+import { encodeValue, encodeVersionRefusal, FrameKind, isVersionMismatch, LeaderHandshake, type ConnectingRole, type Frame, type HandshakeIdentity, type ProtocolError, type Transcode } from '../../protocol/index.js';
+import { BadRequestError, LeaderClosingError, ObserverRefusedError, OnelinkError, OptionsMismatchError, PeerLimitError } from '../errors.js';
 import { decodeConnection, encodeConnection, EMPTY, ERROR_RESPONSE, errorToWire, OK_RESPONSE, Op } from '../messages.js';
+import { errorCode } from '../observe/call-stats.js';
+import type { FollowerStatus, LeaderCounters, LeaderStatus } from '../observe/status.js';
 import type { Logger } from '../options.js';
 import type { RateLimitedLog } from '../rate-limited-log.js';
 import { checkFrameSize } from '../frame-limit.js';
@@ -32,6 +34,10 @@ export interface LeaderOptions {
   /** What this leader proves, and checks that followers prove. */
   identity: HandshakeIdentity;
   logger: Logger;
+  /** The endpoint, as the stats name it. */
+  endpoint: string;
+  /** This process's failovers so far, for the stats. */
+  failovers(): { failovers: number; lastFailoverMs: number | null };
   limits: PeerLimits & { maxQueuedBytes: number; maxConnections: number; maxPartialFrameBytes: number; peerLogInterval: number };
 }
 
@@ -39,6 +45,9 @@ export interface LeaderOptions {
 export interface ConnectionOwner {
   readonly pool: DataClientPool;
   readonly options: LeaderOptions;
+  readonly counters: LeaderCounters;
+  /** The answer to a STATS request. */
+  status(): LeaderStatus;
   /** The transport options of every connection, with the bounds of the server's shared budgets. */
   readonly transportOptions: TransportOptions;
   /** Warnings caused by peers, rate-limited per peer and reason. */
@@ -46,6 +55,8 @@ export interface ConnectionOwner {
   /** The connection closed. */
   forget(connection: FollowerConnection): void;
 }
+
+const GOODBYE = encodeConnection([Op.GOODBYE]);
 
 export class FollowerConnection {
   private readonly transport: FramedTransport;
@@ -68,6 +79,12 @@ export class FollowerConnection {
   /** The leader is closing: calls that arrive now are refused unstarted, for the follower to send to the next leader. */
   private refusing = false;
   private drained: (() => void) | null = null;
+  /** Who connected, as its hello says: a follower, or an observer that may only read stats. */
+  role: ConnectingRole | null = null;
+  private pid = 0;
+  private readonly connectedAt = Date.now();
+  private calls = 0;
+  private errors = 0;
 
   private readonly pool: DataClientPool;
   private readonly logger: Logger;
@@ -110,8 +127,9 @@ export class FollowerConnection {
     });
   }
 
-  /** Flushes and closes; a follower that does not close its side in time is cut off. */
+  /** Says goodbye (the follower then knows the loss is no fault), flushes and closes; a follower that does not close its side in time is cut off. */
   end(): void {
+    this.transport.send(FrameKind.REQUEST, 0, 0, 0, GOODBYE, EMPTY);
     this.transport.end();
     setTimeout(() => this.transport.destroy(), 1000).unref();
   }
@@ -149,7 +167,10 @@ export class FollowerConnection {
   private handshake(frame: Frame): void {
     try {
       if (this.stage === 'hello') {
-        this.transport.sendEncoded(this.auth.acceptHello(frame).reply);
+        const { peer, reply } = this.auth.acceptHello(frame);
+        this.role = peer.role;
+        this.pid = peer.pid;
+        this.transport.sendEncoded(reply);
         this.stage = 'proof';
         return;
       }
@@ -174,6 +195,15 @@ export class FollowerConnection {
 
   private dispatch(message: unknown[], frame: Frame): void {
     const op = message[0];
+    if (op === Op.STATS) {
+      this.transport.send(FrameKind.RESPONSE, 0, frame.id, 0, OK_RESPONSE, encodeValue(this.owner.status()));
+      return;
+    }
+    if (this.role === 'observer') {
+      this.fail(frame.id, new ObserverRefusedError(op));
+      this.end();
+      return;
+    }
     if (op === Op.UNSUBSCRIBE) {
       this.unsubscribe(message[2] as number);
       return;
@@ -188,6 +218,8 @@ export class FollowerConnection {
     switch (op) {
       case Op.INVOKE:
       case Op.ONEWAY: {
+        this.calls++;
+        this.owner.counters.calls++;
         const host = this.opened(name);
         const method = message[2];
         if (typeof method !== 'string') throw new BadRequestError(`the method name of a call on "${name}" is not a string`);
@@ -384,8 +416,21 @@ export class FollowerConnection {
     if (--this.inflight === 0) this.drained?.();
   }
 
+  /** An authenticated follower (not an observer, not a peer still in its handshake). */
+  get isFollower(): boolean {
+    return this.role === 'follower' && this.stage === 'served';
+  }
+
+  /** What the leader's stats say about this follower. */
+  status(): FollowerStatus {
+    const { bytesIn, bytesOut } = this.transport;
+    return { pid: this.pid, connectedAt: this.connectedAt, inFlight: this.inflight, calls: this.calls, errors: this.errors, bytesIn, bytesOut, channels: [...this.channels.keys()] };
+  }
+
   /** An error reply; for a frame that expects none (id 0), a log line. */
   private fail(id: number, err: unknown): void {
+    this.errors++;
+    this.owner.counters.countError(errorCode(err));
     if (id === 0) {
       this.warn('request failed', `[onelink] request from ${this.transport.remote} failed:`, err);
       return;
@@ -397,7 +442,7 @@ export class FollowerConnection {
   /** Releases at once everything this follower held: its channels, subscriptions and waiting OPENs. Never throws: it runs in a socket's 'close'. */
   private closed(error: Error | undefined): void {
     clearTimeout(this.handshakeTimer);
-    if (error && this.stage === 'served') this.warn((error as { code?: string }).code ?? 'dropped', `[onelink] follower ${this.transport.remote} dropped: ${error.message}`);
+    if (error && this.isFollower) this.warn((error as { code?: string }).code ?? 'dropped', `[onelink] follower ${this.pid} (${this.transport.remote}) dropped: ${error.message}`);
     this.gone.abort();
     for (const name of [...this.channels.keys()]) {
       try {

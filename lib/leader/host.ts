@@ -44,6 +44,11 @@ export class DataClientHost {
     this.ready.catch(() => undefined); // reported to whoever opens the channel
   }
 
+  /** Keys subscribed upstream. */
+  get upstreamSubscriptions(): number {
+    return this.subscriptions.size;
+  }
+
   private async init(handoverState: unknown): Promise<void> {
     const client = this.client;
     if (typeof client.ready === 'function') {

@@ -3,6 +3,7 @@
 // this process or a follower uses it.
 import type { LocalChannel } from '../channel.js';
 import { ChannelUnavailableError } from '../errors.js';
+import type { ChannelStatus } from '../observe/status.js';
 import type { Logger } from '../options.js';
 import type { ChannelSpec } from '../spec.js';
 import { DataClientHost } from './host.js';
@@ -124,6 +125,17 @@ export class DataClientPool {
   /** The channel opened on another leader: whatever state was handed over is that leader's now. */
   forgetHandover(name: string): void {
     this.handoverState.delete(name);
+  }
+
+  /** Each DataClient held, for the leader's stats. */
+  status(): ChannelStatus[] {
+    return [...this.hosts].map(([name, { host, remoteUsers }]) => ({
+      name,
+      dataClient: host.spec.Client.name || 'anonymous class',
+      followers: remoteUsers,
+      subscriptions: host.upstreamSubscriptions,
+      local: this.channels.has(name),
+    }));
   }
 
   /** Empties the pool on shutdown; returns the DataClients, for handover and closing. */

@@ -1,5 +1,7 @@
 // The leader's side of the endpoint: accepts followers' connections, and closes gracefully (answers
 // what is in flight, hands each DataClient's state to the followers, then lets them elect the next leader).
+import { PROTOCOL_VERSION } from '../../protocol/index.js';
+import { LeaderCounters, type LeaderStatus } from '../observe/status.js';
 import { RateLimitedLog } from '../rate-limited-log.js';
 import type { Listener } from '../transport/connection.js';
 import type { TransportOptions } from '../transport/framed.js';
@@ -9,6 +11,8 @@ import type { DataClientPool } from './pool.js';
 export class LeaderServer implements ConnectionOwner {
   private readonly connections = new Set<FollowerConnection>();
   private closing = false;
+  readonly counters = new LeaderCounters();
+  private readonly since = Date.now();
   readonly log: RateLimitedLog;
   readonly transportOptions: TransportOptions;
 
@@ -47,12 +51,25 @@ export class LeaderServer implements ConnectionOwner {
     this.connections.delete(connection);
   }
 
+  status(): LeaderStatus {
+    const now = Date.now();
+    const { counters, options } = this;
+    return {
+      protocol: PROTOCOL_VERSION,
+      leader: { pid: process.pid, since: this.since, uptimeMs: now - this.since, processUptimeMs: Math.round(process.uptime() * 1000), endpoint: options.endpoint, node: process.version },
+      channels: this.pool.status(),
+      followers: [...this.connections].filter((c) => c.isFollower).map((c) => c.status()),
+      counters: { calls: counters.calls, callsPerSecond: counters.callsPerSecond(), errors: Object.fromEntries(counters.errors), ...options.failovers() },
+    };
+  }
+
   /**
    * Answers the calls in flight (for at most drainMs), hands each channel's exported state to every
    * follower, then closes: the followers elect the next leader.
    */
   async close(handover: Map<string, unknown>, drainMs: number): Promise<void> {
     this.closing = true;
+    this.counters.stop();
     const closed = this.listener.close();
     const connections = [...this.connections];
     await Promise.all(connections.map((connection) => connection.drain(drainMs)));

@@ -43,12 +43,17 @@ export class FramedTransport implements ConnectionHandler {
   private used = 0;
   private flushScheduled = false;
   private closed = false;
+  /** end() was called: nothing more is written (a write after end would fail the socket). */
+  private ended = false;
   private closeError: Error | undefined;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private heard = true;
   private missed = 0;
   private pingId = 0;
   private authenticated = false;
+  /** Bytes received and queued for sending, for the leader's stats. */
+  bytesIn = 0;
+  bytesOut = 0;
   /** Whether the peer's queue was over maxQueuedBytes at the last heartbeat. */
   private overAtLastBeat = false;
   /** When a send first found the queue over maxQueuedBytes (0: it is not). */
@@ -95,6 +100,7 @@ export class FramedTransport implements ConnectionHandler {
 
   onData(chunk: Buffer): void {
     this.heard = true;
+    this.bytesIn += chunk.length;
     this.decoder.push(chunk);
     const budget = this.options.partialFrames;
     if (budget && this.decoder.buffered !== this.held) this.countPartial(budget);
@@ -211,7 +217,7 @@ export class FramedTransport implements ConnectionHandler {
    * not per frame. A large body is written as it is, without a copy.
    */
   send(kind: FrameKind, flags: number, id: number, timeout: number, connection: Buffer, application: Buffer): boolean {
-    if (this.closed) return false;
+    if (this.closed || this.ended) return false;
     const queued = this.connection.writableLength + this.used;
     if (queued > this.maxQueued) {
       if (this.overQueued(queued)) return false;
@@ -219,6 +225,7 @@ export class FramedTransport implements ConnectionHandler {
       this.overSince = 0;
     }
     const headLength = HEADER_SIZE + connection.length;
+    this.bytesOut += headLength + application.length;
     if (application.length >= COPY_LIMIT) {
       this.flush();
       const head = Buffer.allocUnsafe(headLength);
@@ -237,7 +244,8 @@ export class FramedTransport implements ConnectionHandler {
 
   /** Queues bytes that already form a whole frame (a handshake). */
   sendEncoded(frame: Buffer): boolean {
-    if (this.closed) return false;
+    if (this.closed || this.ended) return false;
+    this.bytesOut += frame.length;
     frame.copy(this.scratch, this.reserve(frame.length));
     return true;
   }
@@ -264,7 +272,7 @@ export class FramedTransport implements ConnectionHandler {
    */
   flush(): void {
     this.flushScheduled = false;
-    if (this.used === 0 || this.closed) return;
+    if (this.used === 0 || this.closed || this.ended) return;
     this.connection.write(this.scratch.subarray(0, this.used));
     this.used = 0;
     if (this.connection.writableLength > 0) this.scratch = Buffer.allocUnsafe(this.scratch.length);
@@ -272,8 +280,10 @@ export class FramedTransport implements ConnectionHandler {
 
   /** Flushes what is queued, then closes. */
   end(): void {
-    if (this.closed) return;
+    if (this.closed || this.ended) return;
     this.flush();
+    this.ended = true;
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.connection.end();
   }
 

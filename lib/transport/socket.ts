@@ -5,17 +5,23 @@ import type { Connection, ConnectionHandler, Endpoint, Listener, Network } from 
 
 class SocketConnection implements Connection {
   private handler: ConnectionHandler | null = null;
+  /** Read at once: a destroyed socket no longer knows its peer's address. */
+  private peer: string | null;
 
   constructor(private readonly socket: net.Socket) {
+    this.peer = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : null;
     socket.setNoDelay(true);
-    socket.on('connect', () => this.handler?.onConnect());
+    socket.on('connect', () => {
+      this.peer ??= socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : null;
+      this.handler?.onConnect();
+    });
     socket.on('data', (chunk: Buffer) => this.handler?.onData(chunk));
     socket.on('error', (err) => this.handler?.onError(err));
     socket.on('close', () => this.handler?.onClose());
   }
 
   get remote(): string {
-    return this.socket.remoteAddress ? `${this.socket.remoteAddress}:${this.socket.remotePort}` : 'a Unix socket peer';
+    return this.peer ?? 'a Unix socket peer';
   }
 
   get writableLength(): number {

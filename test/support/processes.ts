@@ -9,6 +9,8 @@ export interface WorkerConfig {
   name?: string;
   options?: Record<string, unknown>;
   clientOptions?: Record<string, unknown>;
+  /** Send every log line of the client to the parent (WorkerProcess.logs). */
+  reportLogs?: boolean;
   publishFirst?: unknown;
 }
 
@@ -23,6 +25,7 @@ export class WorkerProcess {
   private readonly replies = new Map<number, { resolve(v: any): void; reject(e: any): void }>();
   readonly values = new Map<string, unknown[]>();
   readonly events: Array<{ event: string; value: unknown }> = [];
+  readonly logs: Array<{ level: string; message: string }> = [];
   readonly ready: Promise<ReadyResult>;
   readonly exited: Promise<void>;
   private readonly valueWaiters = new Set<() => void>();
@@ -44,6 +47,8 @@ export class WorkerProcess {
           for (const wake of this.valueWaiters) wake();
         } else if (msg.type === 'event') {
           this.events.push({ event: msg.event, value: msg.value });
+        } else if (msg.type === 'log') {
+          this.logs.push({ level: msg.level, message: msg.message });
         }
       });
     });
@@ -74,6 +79,11 @@ export class WorkerProcess {
 
   get pid(): number {
     return this.child.pid!;
+  }
+
+  /** The values of every `event` the worker's client emitted so far. */
+  eventsOf(event: string): unknown[] {
+    return this.events.filter((e) => e.event === event).map((e) => e.value);
   }
 
   call<T = any>(cmd: string, payload: Record<string, unknown> = {}): Promise<T> {

@@ -24,7 +24,7 @@ class Counter {
   }
 }
 
-const member: ChannelMember = { mayLead: true, emitFromDataClient() {} };
+const member: ChannelMember = { mayLead: true, emitFromDataClient() {}, emit: () => false };
 
 describe('agent over the in-memory network', () => {
   const options = { port: 1, maxWaitTime: 2000, responseTimeout: 1000 };

@@ -105,7 +105,7 @@ describe('election', () => {
 
   it('follows the leader that holds the endpoint', async () => {
     const pool = new DataClientPool(new Map(), { maxWaitTime: 100, logger: quietLogger, where: 'the test endpoint' });
-    const server = new LeaderServer((await network.listen(endpoint))!, pool, { transport: transportOptions, connectTimeout: 100, identity: testIdentity, logger: quietLogger, limits: defaults });
+    const server = new LeaderServer((await network.listen(endpoint))!, pool, { transport: transportOptions, connectTimeout: 100, identity: testIdentity, logger: quietLogger, endpoint: 'memory', failovers: () => ({ failovers: 0, lastFailoverMs: null }), limits: defaults });
     const outcome = await elect({ isLeader: false }).outcome();
     assert.equal(outcome.role, 'follower');
     assert.equal(outcome.role === 'follower' && outcome.link.leaderPid, process.pid);

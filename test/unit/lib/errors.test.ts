@@ -22,6 +22,7 @@ const samples: OnelinkError[] = [
   new coreErrors.MissingPeerDependencyError('ioredis', 'the Redis store'),
   new coreErrors.PeerSilentError('127.0.0.1:7003', 3, 60000),
   new coreErrors.InvalidOptionError('delegate "get" to', 'invokeTwice', 'one of invoke, invokeOneway'),
+  new coreErrors.ObserverRefusedError(3),
   new coreErrors.BadRequestError('the subscription of "echo" cannot be keyed: Do not know how to serialize a BigInt'),
   new coreErrors.PeerLimitError('maxPendingOpensPerPeer', 100, 'follower 127.0.0.1:50000 has 100 OPENs waiting (maxPendingOpensPerPeer); request refused'),
   new ProtocolError('ERR_ONELINK_PROTOCOL_VERSION', 'version 9'),

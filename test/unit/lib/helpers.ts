@@ -1,7 +1,7 @@
 // Helpers of the unit tests of lib/: channel specs without processes, and a follower written by
 // hand over the in-memory network, to send a leader the frames a test wants.
 import { randomBytes } from 'node:crypto';
-import { ConnectingHandshake, decodeValue, FrameKind, LeaderHandshake, type Frame, type HandshakeIdentity } from '../../../protocol/index.js';
+import { ConnectingHandshake, decodeValue, FrameKind, LeaderHandshake, type ConnectingRole, type Frame, type HandshakeIdentity } from '../../../protocol/index.js';
 import { LocalChannel } from '../../../lib/channel.js';
 import { encodeConnection, EMPTY, ERROR_RESPONSE } from '../../../lib/messages.js';
 import { resolveOptions, type ClusterOptions } from '../../../lib/options.js';
@@ -67,10 +67,10 @@ export class RawFollower {
     }, options);
   }
 
-  static async connect(network: Network, endpoint: Endpoint, options = transportOptions): Promise<RawFollower> {
+  static async connect(network: Network, endpoint: Endpoint, options = transportOptions, role: ConnectingRole = 'follower'): Promise<RawFollower> {
     const follower = new RawFollower(network, endpoint, options);
     const hello = new Promise<Frame>((resolve) => (follower.hello = resolve));
-    const handshake = new ConnectingHandshake(testIdentity, 'follower');
+    const handshake = new ConnectingHandshake(testIdentity, role);
     follower.transport.sendEncoded(handshake.hello());
     follower.transport.sendEncoded(handshake.acceptLeaderHello(await hello).auth);
     follower.transport.authenticate();

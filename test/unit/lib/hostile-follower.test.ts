@@ -72,7 +72,7 @@ describe('leader: hostile followers', () => {
     warnings = [];
     const logger = { info() {}, error() {}, warn: (message: string) => warnings.push(message) };
     pool = new DataClientPool(channels, { maxWaitTime: 5000, logger, where: 'the test endpoint' });
-    server = new LeaderServer((await network.listen(endpoint))!, pool, { transport, connectTimeout: 1000, identity: testIdentity, logger, limits: { ...defaults, ...limits } });
+    server = new LeaderServer((await network.listen(endpoint))!, pool, { transport, connectTimeout: 1000, identity: testIdentity, logger, endpoint: 'memory', failovers: () => ({ failovers: 0, lastFailoverMs: null }), limits: { ...defaults, ...limits } });
     followers = [];
   }
 

@@ -6,6 +6,8 @@ import type { LocalChannel } from '../../../lib/channel.js';
 import { Op } from '../../../lib/messages.js';
 import { DataClientPool } from '../../../lib/leader/pool.js';
 import { LeaderServer } from '../../../lib/leader/server.js';
+import { Observer } from '../../../lib/observe/observer.js';
+import type { LeaderStatus } from '../../../lib/observe/status.js';
 import { agreementOf } from '../../../lib/spec.js';
 import type { Endpoint } from '../../../lib/transport/connection.js';
 import { MemoryNetwork } from '../../../lib/transport/memory.js';
@@ -40,7 +42,7 @@ describe('leader: followers against the DataClient pool', () => {
     network = new MemoryNetwork();
     channels = new Map();
     pool = new DataClientPool(channels, { maxWaitTime: 1000, logger: quietLogger, where: 'the test endpoint' });
-    server = new LeaderServer((await network.listen(endpoint))!, pool, { transport: transportOptions, connectTimeout: 100, identity: testIdentity, logger: quietLogger, limits: defaults });
+    server = new LeaderServer((await network.listen(endpoint))!, pool, { transport: transportOptions, connectTimeout: 100, identity: testIdentity, logger: quietLogger, endpoint: 'memory', failovers: () => ({ failovers: 0, lastFailoverMs: null }), limits: defaults });
     followers = [];
   });
 
@@ -100,6 +102,34 @@ describe('leader: followers against the DataClient pool', () => {
     await delay(60); // the DataClient has started by now
     await leaveLocally(channel);
     assert.equal(SlowStart.closed, 1);
+  });
+
+  it('serves an observer its stats, without counting it as a follower', async () => {
+    const channel = addChannel();
+    const raw = await follower();
+    await raw.request([Op.OPEN, channel.name, agreementOf(channel.spec)]);
+    await raw.request([Op.INVOKE, channel.name, 'get']);
+    await raw.request([Op.INVOKE, channel.name, 'missing']);
+    const observer = await Observer.connect(network, endpoint, testIdentity);
+    const status: LeaderStatus = await observer.stats();
+    observer.close();
+    assert.equal(status.leader.pid, process.pid);
+    assert.deepEqual(status.channels, [{ name: channel.name, dataClient: 'SlowStart', followers: 1, subscriptions: 0, local: true }]);
+    assert.equal(status.followers.length, 1);
+    assert.deepEqual([status.followers[0].calls, status.followers[0].errors, status.followers[0].channels], [2, 1, [channel.name]]);
+    assert.deepEqual([status.counters.calls, status.counters.errors], [2, { ERR_ONELINK_METHOD_NOT_DELEGATED: 1 }]);
+  });
+
+  it('refuses anything but STATS from an observer, and closes its connection', async () => {
+    const channel = addChannel();
+    const observer = await RawFollower.connect(network, endpoint, transportOptions, 'observer');
+    followers.push(observer);
+    assert.equal((await observer.request([Op.STATS])).error, false);
+    const refused = await observer.request([Op.OPEN, channel.name, agreementOf(channel.spec)]);
+    assert.equal(refused.error, true);
+    assert.equal((refused.value as { code: string }).code, 'ERR_ONELINK_OBSERVER_REFUSED');
+    await observer.closed;
+    assert.equal(SlowStart.closed, 0);
   });
 
   it('drops a connection that sends no handshake within connectTimeout', async () => {

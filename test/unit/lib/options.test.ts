@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { cluster } from '../../../lib/index.js';
 import { resolveOptions, stableKey, type ClusterOptions } from '../../../lib/options.js';
@@ -48,11 +49,17 @@ describe('options', () => {
     assert.equal(resolveOptions({}, 'x').port, 7777);
   });
 
-  it('logs info, warn and error to the console by default, and keeps debug silent', () => {
+  it('logs info, warn and error to the console by default, and debug only with NODE_DEBUG=onelink', () => {
     const logger = resolveOptions({}, 'x').logger;
     assert.equal(typeof logger.info, 'function');
     assert.equal(typeof logger.error, 'function');
-    assert.equal(logger.debug, undefined);
+    // util.debuglog reads NODE_DEBUG once per process: a fresh process for each setting.
+    const debugLine = (nodeDebug: string) => spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
+      const { resolveOptions } = await import(${JSON.stringify(new URL('../../../lib/options.ts', import.meta.url).href)});
+      resolveOptions({}, 'x').logger.debug('[onelink] a milestone', 42);
+    `], { env: { ...process.env, NODE_DEBUG: nodeDebug }, encoding: 'utf8' }).stderr;
+    assert.match(debugLine('onelink'), /^ONELINK \d+: \[onelink\] a milestone 42$/m);
+    assert.equal(debugLine(''), '');
   });
 
   it('ignores options given as undefined, and keys it does not know', () => {
