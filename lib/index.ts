@@ -1,9 +1,11 @@
 // onelink: one upstream connection per machine, shared by every Node.js process through a leader.
-import { ProtocolError } from '../protocol/index.js';
+import { AuthError, ProtocolError } from '../protocol/index.js';
 import { APIClientBase, close, ClusterClientBuilder, cluster as clusterFn } from './api.js';
 import * as errors from './errors.js';
 import { DEFAULT_PORT, defaults } from './options.js';
 import { closeOnSignals, SHUTDOWN_DEFAULTS } from './shutdown.js';
+import { KeyFileError, RuntimeDirError, SocketPathError } from './security/errors.js';
+import { endpointKey, tcpEndpointId, unixEndpointId } from './security/endpoint-key.js';
 
 export { APIClientBase, close, ClusterClientBuilder } from './api.js';
 export type { ClientStats, FailoverEvent } from './agent.js';
@@ -21,7 +23,7 @@ export { endpointKey, tcpEndpointId, unixEndpointId } from './security/endpoint-
 export type { Transcode } from '../protocol/index.js';
 
 /** Every value this module exports, also reachable as a property of `cluster`. */
-const members = { APIClientBase, close, closeOnSignals, ClusterClientBuilder, DEFAULT_PORT, defaults, ProtocolError, SHUTDOWN_DEFAULTS, ...errors };
+const members = { APIClientBase, AuthError, close, closeOnSignals, ClusterClientBuilder, DEFAULT_PORT, defaults, endpointKey, KeyFileError, ProtocolError, RuntimeDirError, SHUTDOWN_DEFAULTS, SocketPathError, tcpEndpointId, unixEndpointId, ...errors };
 
 type Cluster = typeof clusterFn & typeof members & { readonly cluster: Cluster; readonly default: Cluster };
 
