@@ -3,7 +3,8 @@
 // a failed election. Each outcome is reported to the agent.
 import pRetry, { AbortError } from 'p-retry';
 import { AuthError, type HandshakeIdentity } from '../protocol/index.js';
-import { HandshakeError, NoLeaderError, NotLeaderError } from './errors.js';
+import { describeHolder, holderOf } from './endpoint-holder.js';
+import { EndpointBlockedError, HandshakeError, NoLeaderError, NotLeaderError } from './errors.js';
 import { SocketPathError } from './security/errors.js';
 import { LeaderLink, type LinkHandler, type LinkOptions } from './follower/link.js';
 import { ConnectFailedError } from './follower/link-errors.js';
@@ -15,8 +16,13 @@ export const RACE_ROUNDS = 3;
 
 /** After a failed election, the next one starts after maxWaitTime, at most this long. */
 const RETRY_AFTER_FAILURE_MS = 5000;
-/** While a process that cannot authenticate holds the endpoint, it is tried again this often: it may go away. */
-const RETRY_AFTER_AUTH_FAILURE_MS = 1000;
+/** While a process that cannot authenticate, or a socket that does not listen, holds the endpoint, it is tried again this often: it may go away. */
+const RETRY_AFTER_HELD_MS = 1000;
+/**
+ * listen() finding the port in use while connect() is refused is a dying leader for a few ms, or a
+ * socket bound without listening for good (no OS interface names its holder): after this long it is the latter.
+ */
+const BLOCKED_AFTER_MS = 1000;
 
 export interface ElectionOptions {
   endpoint: Endpoint;
@@ -47,6 +53,10 @@ export class Election {
   private stopped = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private lastFailure: string | null = null;
+  /** Since when listen() has found the port in use and connect() been refused. */
+  private refusedSince: number | null = null;
+  /** The last contend() found the port in use: a refusal then means nothing listens on a bound port. */
+  private portInUse = false;
 
   constructor(private readonly network: Network, private readonly options: ElectionOptions, private readonly handler: ElectionHandler) {}
 
@@ -86,7 +96,11 @@ export class Election {
               await this.contend(afterLoss, identity);
               return;
             } catch (err) {
-              if (round >= RACE_ROUNDS || !isRefusal(err)) throw err;
+              if (isRefusal(err) && this.portInUse) this.refusedSince ??= Date.now();
+              else this.refusedSince = null;
+              if (round < RACE_ROUNDS && isRefusal(err)) continue;
+              if (this.refusedSince !== null && Date.now() - this.refusedSince >= BLOCKED_AFTER_MS) throw new AbortError(this.blocked());
+              throw err;
             }
           }
         },
@@ -96,17 +110,26 @@ export class Election {
       );
     } catch (err) {
       if (this.stopped) return;
-      const error = err instanceof HandshakeError || err instanceof NotLeaderError || err instanceof AuthError || err instanceof SocketPathError
+      const error = err instanceof HandshakeError || err instanceof NotLeaderError || err instanceof AuthError || err instanceof SocketPathError || err instanceof EndpointBlockedError
         ? err
         : new NoLeaderError(`no leader could be elected or reached on ${describeEndpoint(endpoint)} within maxWaitTime (${maxWaitTime} ms): ${(err as Error).message}`, { cause: err });
       this.fail(error);
     }
   }
 
+  private blocked(): EndpointBlockedError {
+    return new EndpointBlockedError(
+      `${describeEndpoint(this.options.endpoint)} is bound by a socket that does not listen (listen: EADDRINUSE, connect: ECONNREFUSED for ` +
+        `${Date.now() - this.refusedSince!} ms; no OS interface names the holder of such a socket): stop the program holding it, ` +
+        'or give this application its own port (option port, or NODE_CLUSTER_CLIENT_PORT)',
+    );
+  }
+
   /** One round: take the endpoint, or connect to whatever holds it. */
   private async contend(afterLoss: boolean, identity: HandshakeIdentity): Promise<void> {
     const { endpoint, isLeader } = this.options;
     if (this.stopped) throw new AbortError('election stopped');
+    this.portInUse = false;
     if (isLeader !== false) {
       const listener = await this.network.listen(endpoint).catch((err) => {
         throw new AbortError(err);
@@ -117,10 +140,12 @@ export class Election {
       }
       if (listener) {
         this.lastFailure = null;
+        this.refusedSince = null;
         this.handler.won(listener, identity);
         return;
       }
       if (isLeader === true) throw new AbortError(new NotLeaderError(endpoint.kind === 'tcp' ? endpoint.port : endpoint.path));
+      this.portInUse = endpoint.kind === 'tcp';
     }
     let link: LeaderLink;
     try {
@@ -129,14 +154,14 @@ export class Election {
       if (err instanceof ConnectFailedError && err.reason === 'unauthenticated') {
         const where = describeEndpoint(endpoint);
         throw new AbortError(new AuthError(
-          `${where} is held by a process that cannot prove it holds this application's key (another user or application?): ` +
+          `${where} is held by a process that cannot prove it holds this application's key (another user or application?)${await heldBy(endpoint)}: ` +
             'give this application its own port or path, or stop that process',
         ));
       }
       // Bytes that are not onelink, or silence on first contact: the endpoint belongs to another program.
       // After a loss, silence is a hung leader (it may recover): keep trying.
       if (err instanceof ConnectFailedError && (err.reason === 'foreign' || (err.reason === 'silent' && !afterLoss))) {
-        throw new AbortError(new HandshakeError(err.message, portOf(endpoint), { cause: err.cause }));
+        throw new AbortError(new HandshakeError(`${err.message}${await heldBy(endpoint)}`, portOf(endpoint), { cause: err.cause }));
       }
       throw err;
     }
@@ -145,6 +170,7 @@ export class Election {
       throw new AbortError('election stopped');
     }
     this.lastFailure = null;
+    this.refusedSince = null;
     this.handler.following(link);
   }
 
@@ -157,7 +183,7 @@ export class Election {
     if (error instanceof HandshakeError || error instanceof NotLeaderError) return;
     // A leader may appear later (a hung one recovering, a process starting, a squatter leaving, a
     // key file repaired): keep looking, slowly.
-    const retryMs = error instanceof AuthError ? RETRY_AFTER_AUTH_FAILURE_MS : RETRY_AFTER_FAILURE_MS;
+    const retryMs = error instanceof AuthError || error instanceof EndpointBlockedError ? RETRY_AFTER_HELD_MS : RETRY_AFTER_FAILURE_MS;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       this.start(true);
@@ -169,6 +195,12 @@ export class Election {
 /** Nothing listens on the endpoint any more, or what listened is closing: worth trying to take it at once. */
 function isRefusal(err: unknown): boolean {
   return err instanceof ConnectFailedError && (err.reason === 'refused' || err.reason === 'reset');
+}
+
+/** "; held by pid 123 (python3), uid 0 (this user)" where /proc tells, else nothing. */
+async function heldBy(endpoint: Endpoint): Promise<string> {
+  const holder = describeHolder(await holderOf(endpoint).catch(() => null));
+  return holder ? `; held by ${holder}` : '';
 }
 
 /** The port errors report; 0 for a Unix socket (its path is in the message). */

@@ -11,6 +11,16 @@ export class HandshakeError extends OnelinkError {
   }
 }
 
+/**
+ * The TCP port is bound by a socket that does not listen (listen() says EADDRINUSE, connect()
+ * ECONNREFUSED): no process can lead on it and none can be reached there. Retried every second.
+ */
+export class EndpointBlockedError extends OnelinkError {
+  constructor(message: string) {
+    super('ERR_ONELINK_ENDPOINT_BLOCKED', message);
+  }
+}
+
 /** Leader and follower were created with options that must agree but do not. */
 export class OptionsMismatchError extends OnelinkError {
   constructor(message: string) {
@@ -146,6 +156,7 @@ export class PeerLimitError extends OnelinkError {
 
 for (const [code, Class] of [
   ['ERR_ONELINK_HANDSHAKE', HandshakeError],
+  ['ERR_ONELINK_ENDPOINT_BLOCKED', EndpointBlockedError],
   ['ERR_ONELINK_OPTIONS_MISMATCH', OptionsMismatchError],
   ['ERR_ONELINK_LEADER_LOST', LeaderLostError],
   ['ERR_ONELINK_NO_LEADER', NoLeaderError],

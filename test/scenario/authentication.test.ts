@@ -50,7 +50,11 @@ describe('scenario: authentication between real processes', function () {
       const err = await refusal(client.ready());
       assert.ok(err instanceof AuthError, String(err));
       assert.equal(err.code, 'ERR_ONELINK_AUTH');
-      assert.equal(err.message, `127.0.0.1:${port} is held by a process that cannot prove it holds this application's key (another user or application?): give this application its own port or path, or stop that process`);
+      assert.equal(
+        err.message,
+        `127.0.0.1:${port} is held by a process that cannot prove it holds this application's key (another user or application?); ` +
+          `held by pid ${leader!.pid} (node), uid ${process.getuid!()} (this user): give this application its own port or path, or stop that process`,
+      );
       assert.equal((await refusal(client.echo('x'))).code, 'ERR_ONELINK_AUTH');
     } finally {
       await client.close();

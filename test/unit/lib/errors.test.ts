@@ -8,6 +8,7 @@ import { decodeValue, encodeValue, errorFromWire, errorToWire, OnelinkError, Pro
 /** One instance of every error class onelink raises, with the own properties its constructor sets. */
 const samples: OnelinkError[] = [
   new coreErrors.HandshakeError('not onelink', 7001),
+  new coreErrors.EndpointBlockedError('bound, not listening'),
   new coreErrors.OptionsMismatchError('isBroadcast differs'),
   new coreErrors.LeaderLostError('increment'),
   new coreErrors.NoLeaderError('no leader within 30000 ms'),
