@@ -19,7 +19,7 @@ import type { ResolvedOptions } from './options.js';
 import { identityFor } from './security/identity.js';
 import { resolveSocketPath } from './security/socket-path.js';
 import { resolveRuntimeDir } from './security/runtime-dir.js';
-import { agreementOf, argsDisagreement, disagreement, type ChannelSpec } from './spec.js';
+import { agreementOf, disagreement, type ChannelSpec } from './spec.js';
 import { Subscriptions } from './subscriptions.js';
 import { describeEndpoint, type Endpoint, type Listener, type Network } from './transport/connection.js';
 import { socketNetwork } from './transport/socket.js';
@@ -140,8 +140,6 @@ export class Agent implements ElectionHandler, CallRouter {
       const [existing, added] = [agreementOf(channel.spec), agreementOf(spec)];
       const problem = disagreement(existing, added, ['existing', 'new']);
       if (problem) throw new OptionsMismatchError(`client "${name}" already exists in this process with other options: ${problem}`);
-      const otherArgs = argsDisagreement(existing, added, ['existing', 'new']);
-      if (otherArgs) this.logger.info(`[onelink] a new client "${name}" has other ${otherArgs}: the existing DataClient serves it`);
     }
     channel.members.add(member);
     // A client created once the role is known hears it too, once its listeners are attached.

@@ -53,6 +53,13 @@ export interface ClusterOptions {
   /** true: every subscriber gets every value; false: each value goes to exactly one subscriber. Default true. */
   isBroadcast?: boolean;
   /**
+   * Clients of this name may be created with other constructor arguments in other processes; the
+   * DataClient built from the leader's serves them all (cluster-client's behaviour; egg's
+   * egg-watcher passes each process its own config). Default false: other arguments are another
+   * client, refused with OptionsMismatchError, so two applications never share a DataClient by accident.
+   */
+  allowDifferentArgs?: boolean;
+  /**
    * In a process that follows, a client whose subscription of a key has received no value within this
    * time emits 'error' (cluster-client's message), once per subscribe(). Default: undefined (off).
    */
@@ -114,6 +121,7 @@ export const defaults = {
   heartbeatMaxMisses: 3,
   isCheckHeartbeat: true,
   isBroadcast: true,
+  allowDifferentArgs: false,
   autoGenerate: true,
   maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
   maxQueuedCalls: 10000,
@@ -149,7 +157,7 @@ export const MAX_FRAME_SIZE = 2 ** 31 - 1;
 export const MAX_NAME_LENGTH = 256;
 
 const TIME_OPTIONS = ['maxWaitTime', 'connectTimeout', 'responseTimeout', 'heartbeatInterval', 'subscribeTimeout', 'peerLogInterval'] as const;
-const BOOLEAN_OPTIONS = ['singleMode', 'isCheckHeartbeat', 'isBroadcast', 'autoGenerate'] as const;
+const BOOLEAN_OPTIONS = ['singleMode', 'isCheckHeartbeat', 'isBroadcast', 'allowDifferentArgs', 'autoGenerate'] as const;
 
 /**
  * The options with their defaults, every one checked: a value out of range throws InvalidOptionError

@@ -94,7 +94,8 @@ export type { ChannelAgreement };
 export function agreementOf(spec: ChannelSpec): ChannelAgreement {
   const delegates: Record<string, string> = {};
   for (const name of Object.keys(spec.delegates).sort()) delegates[name] = spec.delegates[name].to;
-  return { className: spec.Client.name, delegates, isBroadcast: spec.options.isBroadcast, argsDigest: argsDigest(spec.args) };
+  const { isBroadcast, allowDifferentArgs } = spec.options;
+  return { className: spec.Client.name, delegates, isBroadcast, argsDigest: argsDigest(spec.args), allowDifferentArgs };
 }
 
 export function argsDigest(args: unknown[]): string {
@@ -156,8 +157,10 @@ function encodeObject(object: object, seen: Set<object>): string {
 
 /**
  * Names what differs between two agreements, field by field, or null when they agree: what would make
- * the calls of one client go wrong on the other's DataClient. The second may come from the wire, so
- * it is checked as untrusted data. Constructor arguments are not part of it (see argsDisagreement).
+ * the calls of one client go wrong on the other's DataClient, or serve it from another configuration.
+ * Constructor arguments are named by their digests (never their content), and count only where
+ * both sides refuse other arguments (allowDifferentArgs, itself part of the agreement). The second
+ * agreement may come from the wire, so it is checked as untrusted data.
  */
 export function disagreement(mine: ChannelAgreement, theirs: unknown, labels: [string, string] = ['leader', 'follower']): string | null {
   const [first, second] = labels;
@@ -165,6 +168,12 @@ export function disagreement(mine: ChannelAgreement, theirs: unknown, labels: [s
   const problems: string[] = [];
   if (mine.className !== theirs.className) problems.push(`DataClient class: ${first} ${mine.className || '(anonymous)'}, ${second} ${theirs.className || '(anonymous)'}`);
   if (mine.isBroadcast !== theirs.isBroadcast) problems.push(`isBroadcast: ${first} ${mine.isBroadcast}, ${second} ${theirs.isBroadcast}`);
+  if (mine.allowDifferentArgs !== theirs.allowDifferentArgs) {
+    problems.push(`allowDifferentArgs: ${first} ${mine.allowDifferentArgs}, ${second} ${theirs.allowDifferentArgs}`);
+  } else if (!mine.allowDifferentArgs && mine.argsDigest !== theirs.argsDigest) {
+    problems.push(`constructor arguments: ${first} digest ${mine.argsDigest.slice(0, 12)}…, ${second} ${theirs.argsDigest.slice(0, 12)}… ` +
+      '(if each process is meant to pass its own, as egg-watcher does, set allowDifferentArgs: true on every client of the name)');
+  }
   const names = new Set([...Object.keys(mine.delegates), ...Object.keys(theirs.delegates)]);
   for (const name of [...names].sort()) {
     const a = Object.hasOwn(mine.delegates, name) ? mine.delegates[name] : undefined;
@@ -174,20 +183,10 @@ export function disagreement(mine: ChannelAgreement, theirs: unknown, labels: [s
   return problems.length ? problems.join('; ') : null;
 }
 
-/**
- * Other constructor arguments, named by their digests (never their content), or null. Not a refusal:
- * as in cluster-client, the DataClient built from the first arguments serves every client of the
- * name (egg's agent and app workers pass their own, different, configs).
- */
-export function argsDisagreement(mine: ChannelAgreement, theirs: ChannelAgreement, labels: [string, string] = ['leader', 'follower']): string | null {
-  if (mine.argsDigest === theirs.argsDigest) return null;
-  const [first, second] = labels;
-  return `constructor arguments differ (${first} digest ${mine.argsDigest.slice(0, 12)}… vs ${second} ${theirs.argsDigest.slice(0, 12)}…)`;
-}
 
 function isAgreement(value: unknown): value is ChannelAgreement {
   const a = value as ChannelAgreement | null;
   return typeof a === 'object' && a !== null
-    && typeof a.className === 'string' && typeof a.argsDigest === 'string' && typeof a.isBroadcast === 'boolean'
+    && typeof a.className === 'string' && typeof a.argsDigest === 'string' && typeof a.isBroadcast === 'boolean' && typeof a.allowDifferentArgs === 'boolean'
     && typeof a.delegates === 'object' && a.delegates !== null && Object.values(a.delegates).every((kind) => typeof kind === 'string');
 }

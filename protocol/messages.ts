@@ -48,6 +48,8 @@ export interface ChannelAgreement {
   isBroadcast: boolean;
   /** sha256 (hex) of the constructor arguments' stable encoding: the arguments themselves, secrets included, stay in the process. */
   argsDigest: string;
+  /** Clients of the name may pass other constructor arguments (served by the leader's DataClient). */
+  allowDifferentArgs: boolean;
 }
 
 export const encodeConnection = encodeValue;

@@ -13,7 +13,7 @@ import type { RateLimitedLog } from '../rate-limited-log.js';
 import { checkFrameSize } from '../frame-limit.js';
 import { decodeArgs, decodePayload, encodePayload, encodePayloadToSend, type Payload } from '../payload.js';
 import { isPastDeadline } from '../shared-clock.js';
-import { agreementOf, argsDisagreement, disagreement, type ChannelAgreement } from '../spec.js';
+import { agreementOf, disagreement, type ChannelAgreement } from '../spec.js';
 import type { Connection } from '../transport/connection.js';
 import { FramedTransport, type TransportOptions } from '../transport/framed.js';
 import type { DataClientHost, Subscriber } from './host.js';
@@ -334,8 +334,6 @@ export class FollowerConnection {
           `Create it alike in every process; if another application holds ${this.pool.where}, give each application its own port or name`,
       );
     }
-    const otherArgs = argsDisagreement(leaders, agreement);
-    if (otherArgs) this.logger.info(`[onelink] a follower's client "${name}" has other ${otherArgs}: the leader's DataClient serves it`);
     if (this.channels.has(name)) this.pool.release(name);
     this.channels.set(name, host);
   }

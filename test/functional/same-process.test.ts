@@ -35,10 +35,22 @@ describe('clients of one name in one process', () => {
     }
   });
 
-  it('serves a second client with other constructor arguments from the first one\'s DataClient, as cluster-client does', async () => {
-    const first = cluster(EchoClient, { name: 'same-process-args', singleMode: true }).create({ initDelayMs: 1 });
+  it('refuses a second client with other constructor arguments at create(), unless both allow them', () => {
+    const first = cluster(EchoClient, { name: 'same-process-strict', singleMode: true }).create({ initDelayMs: 1 });
     try {
-      const second = cluster(EchoClient, { name: 'same-process-args', singleMode: true }).create({ initDelayMs: 2 });
+      assert.throws(
+        () => cluster(EchoClient, { name: 'same-process-strict', singleMode: true }).create({ initDelayMs: 2 }),
+        (err: OptionsMismatchError) => err.code === 'ERR_ONELINK_OPTIONS_MISMATCH' && /constructor arguments: existing digest/.test(err.message),
+      );
+    } finally {
+      void first.close();
+    }
+  });
+
+  it('serves a second client with other constructor arguments from the first one\'s DataClient when both allow it, as cluster-client does', async () => {
+    const first = cluster(EchoClient, { name: 'same-process-args', singleMode: true, allowDifferentArgs: true }).create({ initDelayMs: 1 });
+    try {
+      const second = cluster(EchoClient, { name: 'same-process-args', singleMode: true, allowDifferentArgs: true }).create({ initDelayMs: 2 });
       assert.equal(await first.increment(), 1);
       assert.equal(await second.increment(), 2);
       await second.close();

@@ -1,7 +1,7 @@
-// A follower whose client does not match the leader's: options that must agree differ (or only its
-// constructor arguments, which is no failure), or the
-// leader process never creates a client of that name. Each fails with its own typed error,
-// and the leader keeps serving the followers that do match.
+// A follower whose client does not match the leader's: options that must agree differ (constructor
+// arguments included, unless every client of the name allows other ones), or the leader process
+// never creates a client of that name. Each fails with its own typed error, and the leader keeps
+// serving the followers that do match.
 import assert from 'node:assert/strict';
 import { freePort } from '../support/servers.js';
 import { killAll, startWorkers, WorkerProcess } from '../support/processes.js';
@@ -54,11 +54,35 @@ describe('scenario: followers that do not match the leader', function () {
     assert.doesNotMatch(ready.error!.message, /delegate "echo"/, 'a delegate both sides agree on was named');
   });
 
-  it('the constructor arguments differ: the leader\'s DataClient serves the follower, as in cluster-client (egg passes each process its own config)', async () => {
+  it('the constructor arguments differ: ready() rejects at once with OptionsMismatchError naming their digests and allowDifferentArgs', async () => {
     const w = await follower({ clientOptions: { initDelayMs: 1 } });
+    const started = Date.now();
+    const ready = await w.ready;
+    assert.equal(ready.ok, false);
+    assert.equal(ready.error!.code, 'ERR_ONELINK_OPTIONS_MISMATCH');
+    assert.match(ready.error!.message, /constructor arguments: leader digest [0-9a-f]{12}…, follower [0-9a-f]{12}…/);
+    assert.match(ready.error!.message, /set allowDifferentArgs: true on every client of the name/);
+    assert.match(ready.error!.message, new RegExp(`\\(pid ${leader.pid}\\)`));
+    assert.ok(Date.now() - started < MAX_WAIT / 3);
+  });
+
+  it('the constructor arguments differ and every client allows it: the leader\'s DataClient serves the follower (egg-watcher passes each process its own config)', async () => {
+    const allowingPort = await freePort();
+    const options = { allowDifferentArgs: true, maxWaitTime: MAX_WAIT };
+    const allowingLeader = await WorkerProcess.start({ port: allowingPort, options });
+    workers.push(allowingLeader);
+    assert.deepEqual(await allowingLeader.ready, { ok: true, leader: true });
+    const w = await WorkerProcess.start({ port: allowingPort, options, clientOptions: { initDelayMs: 1 } });
+    workers.push(w);
     assert.deepEqual(await w.ready, { ok: true, leader: false });
-    assert.equal(await w.invoke('pid'), leader.pid);
+    assert.equal(await w.invoke('pid'), allowingLeader.pid);
     assert.equal(await w.invoke('instanceCount'), 1);
+    // allowDifferentArgs must itself agree: a strict follower is refused by an allowing leader.
+    const strict = await WorkerProcess.start({ port: allowingPort, clientOptions: { initDelayMs: 1 } });
+    workers.push(strict);
+    const ready = await strict.ready;
+    assert.equal(ready.error?.code, 'ERR_ONELINK_OPTIONS_MISMATCH');
+    assert.match(ready.error!.message, /allowDifferentArgs: leader true, follower false/);
   });
 
   it('a channel the leader process does not have: ready() rejects at once with ChannelUnavailableError naming the leader and its names', async () => {

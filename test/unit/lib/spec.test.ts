@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { cluster } from '../../../lib/index.js';
 import { resolveOptions } from '../../../lib/options.js';
-import { agreementOf, argsDigest, argsDisagreement, buildDelegates, disagreement, stableEncoding, toDelegateSpec, type ChannelSpec, type DataClientClass } from '../../../lib/spec.js';
+import { agreementOf, argsDigest, buildDelegates, disagreement, stableEncoding, toDelegateSpec, type ChannelSpec, type DataClientClass } from '../../../lib/spec.js';
 
 class Parent extends EventEmitter {
   async inherited() {}
@@ -108,12 +108,14 @@ describe('delegation rules', () => {
 
 describe('what makes two clients the same client', () => {
   const options = resolveOptions({}, 'Sample');
-  const agreement = (Client: DataClientClass, args: unknown[], delegates: ChannelSpec['delegates'] = { get: { to: 'invoke' } }) =>
-    agreementOf({ Client, args, overrides: {}, delegates, options });
+  const allowing = resolveOptions({ allowDifferentArgs: true }, 'Sample');
+  const agreement = (Client: DataClientClass, args: unknown[], delegates: ChannelSpec['delegates'] = { get: { to: 'invoke' } }, resolved = options) =>
+    agreementOf({ Client, args, overrides: {}, delegates, options: resolved });
 
-  it('carries the class name, the delegates, isBroadcast and a digest of the arguments, as plain data', () => {
+  it('carries the class name, the delegates, isBroadcast, a digest of the arguments and allowDifferentArgs, as plain data', () => {
     const a = agreement(Sample, [{ url: 'redis://x' }]);
-    assert.deepEqual(Object.keys(a).sort(), ['argsDigest', 'className', 'delegates', 'isBroadcast']);
+    assert.deepEqual(Object.keys(a).sort(), ['allowDifferentArgs', 'argsDigest', 'className', 'delegates', 'isBroadcast']);
+    assert.equal(a.allowDifferentArgs, false);
     assert.equal(a.className, 'Sample');
     assert.match(a.argsDigest, /^[0-9a-f]{64}$/);
     assert.deepEqual(JSON.parse(JSON.stringify(a)), a);
@@ -124,21 +126,27 @@ describe('what makes two clients the same client', () => {
     assert.equal(disagreement(agreement(Sample, []), agreement(Other, []), ['existing', 'new']), 'DataClient class: existing Sample, new Other');
   });
 
-  it('names other constructor arguments by their digests, never by their content, apart from what must agree', () => {
+  it('refuses other constructor arguments, naming them by their digests, never by their content', () => {
     const [mine, theirs] = [agreement(Sample, [{ password: 'secret-1' }]), agreement(Sample, [{ password: 'secret-2' }])];
-    assert.equal(disagreement(mine, theirs), null, 'other arguments are served by the first DataClient, as in cluster-client');
-    assert.equal(argsDisagreement(mine, mine), null);
-    const problem = argsDisagreement(mine, theirs, ['existing', 'new']);
+    assert.equal(disagreement(mine, mine), null);
+    const problem = disagreement(mine, theirs, ['existing', 'new']);
     const a = argsDigest([{ password: 'secret-1' }]).slice(0, 12);
     const b = argsDigest([{ password: 'secret-2' }]).slice(0, 12);
-    assert.equal(problem, `constructor arguments differ (existing digest ${a}… vs new ${b}…)`);
-    assert.doesNotMatch(problem!, /secret/);
+    assert.match(problem!, new RegExp(`^constructor arguments: existing digest ${a}…, new ${b}… \\(.*set allowDifferentArgs: true on every client of the name\\)$`));
+    assert.doesNotMatch(problem!, /secret-/);
+  });
+
+  it('accepts other constructor arguments only where both sides allow them', () => {
+    const [mine, theirs] = [agreement(Sample, [1], undefined, allowing), agreement(Sample, [2], undefined, allowing)];
+    assert.equal(disagreement(mine, theirs), null, 'served by the leader DataClient, as in cluster-client');
+    assert.equal(disagreement(mine, agreement(Sample, [1])), 'allowDifferentArgs: leader true, follower false');
+    assert.equal(disagreement(agreement(Sample, [1]), theirs), 'allowDifferentArgs: leader false, follower true');
   });
 
   it('lists every differing field in one message', () => {
     class Other {}
     const problem = disagreement(agreement(Sample, [1]), agreement(Other, [2], {}));
-    assert.match(problem!, /^DataClient class: leader Sample, follower Other; delegate "get": leader invoke, follower none$/);
+    assert.match(problem!, /^DataClient class: leader Sample, follower Other; constructor arguments: leader digest \w+…, follower \w+… \(.*\); delegate "get": leader invoke, follower none$/);
   });
 
   it('refuses an agreement from the wire that is not one (an older peer, a hostile one)', () => {

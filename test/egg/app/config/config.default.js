@@ -11,3 +11,9 @@ exports.onerror = {
     ctx.body = JSON.stringify({ error: { name: err.name, code: err.code, message: err.message } });
   },
 };
+
+// egg's built-in egg-watcher creates its client with each process's own config (the agent's and the
+// app workers' differ): clients of one name must be created alike unless they allow other arguments.
+exports.clusterClient = {
+  allowDifferentArgs: true,
+};
