@@ -2,8 +2,10 @@
 // made through the same encoding (a value that cannot be sent fails with EncodeError, one over
 // maxFrameSize with FrameTooLargeError), and a oneway call resolves undefined.
 // Fairness: they run from setImmediate, not from a microtask, so that a tight `await client.get()`
-// loop in the leader leaves room for followers' I/O.
+// loop in the leader leaves room for followers' I/O. A call whose client closed while it waited for
+// its turn is not started: it fails with ClientClosedError, as a follower's would.
 import type { LocalChannel } from './channel.js';
+import { ClientClosedError } from './errors.js';
 import type { DataClientHost } from './leader/host.js';
 import { Op } from './messages.js';
 import type { Logger } from './options.js';
@@ -20,7 +22,7 @@ export function callLocal(channel: LocalChannel, host: DataClientHost, method: s
   } catch (err) {
     return Promise.reject(err);
   }
-  const result = runLocal(() => host.invoke(method, copied));
+  const result = runLocal(() => (channel.error instanceof ClientClosedError ? Promise.reject(channel.error) : host.invoke(method, copied)));
   if (oneway) {
     result.catch((err) => logger.warn(`[onelink] oneway ${channel.name}.${method} failed:`, err));
     return SENT;

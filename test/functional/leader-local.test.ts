@@ -2,7 +2,7 @@
 // arguments and results are copies, a value that cannot be sent fails alike, and a oneway call
 // resolves undefined. The leader here is this process, holding a real port.
 import assert from 'node:assert/strict';
-import { cluster, EncodeError } from '../../lib/index.js';
+import { ClientClosedError, cluster, EncodeError } from '../../lib/index.js';
 import { EchoClient } from '../fixtures/echo-client.js';
 import { freePort } from '../support/servers.js';
 
@@ -56,5 +56,23 @@ describe('calls in the leader process', () => {
     } finally {
       await client.close();
     }
+  });
+
+  it('does not start a call whose client closed while it waited for its turn: ClientClosedError', async () => {
+    class Counting {
+      static runs = 0;
+      async touch(): Promise<number> {
+        return ++Counting.runs;
+      }
+    }
+    const client = cluster(Counting, { name: 'local-cancel', port, logger: silent }).create();
+    await client.ready();
+    // Both calls wait for the next check phase; the client closes before it comes.
+    const calls = [client.touch(), client.touch()].map((call) => call.then(() => 'ran', (err: unknown) => err));
+    await client.close();
+    for (const outcome of await Promise.all(calls)) {
+      assert.ok(outcome instanceof ClientClosedError, String(outcome));
+    }
+    assert.equal(Counting.runs, 0, 'a cancelled call reached the DataClient');
   });
 });
