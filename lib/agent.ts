@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { decodeValue, type Frame, type HandshakeIdentity } from '../protocol/index.js';
 import { LocalChannel, type ChannelMember, type Route } from './channel.js';
 import { isErrorResponse, isLeaderLoss, sendCall, type CallRouter } from './call-policy.js';
-import { ClientClosedError, OptionsMismatchError } from './errors.js';
+import { ClientClosedError, LeaderClosingError, OptionsMismatchError } from './errors.js';
 import { Election, type ElectionHandler } from './election.js';
 import { linkOptionsOf, type LeaderLink, type LinkOptions } from './follower/link.js';
 import type { DataClientHost } from './leader/host.js';
@@ -277,10 +277,16 @@ export class Agent implements ElectionHandler, CallRouter {
   publish(channel: LocalChannel, reg: unknown): Promise<void> {
     this.subscriptions.remember(channel, reg);
     if (channel.error && !this.retryStart(channel)) return Promise.reject(channel.error);
-    if (channel.route) return this.subscriptions.publish(channel, channel.route, reg);
     // No leader yet: the replay when the channel opens sends it (the latest of its key), so it
     // runs once on that leader; the caller only waits for the channel to open.
-    return this.waitQueue.enqueue(channel, () => PUBLISHED);
+    const route = channel.route;
+    if (!route) return this.waitQueue.enqueue(channel, () => PUBLISHED);
+    return this.subscriptions.publish(channel, route, reg).catch((err) => {
+      if (!(err instanceof LeaderClosingError)) throw err;
+      // A closing leader did not run it: the next one does, in the replay; the caller waits for that.
+      if (channel.route === route) channel.route = null;
+      return this.waitQueue.enqueue(channel, () => PUBLISHED);
+    });
   }
 
   // ---- election -------------------------------------------------------------------------------

@@ -142,9 +142,12 @@ export function publicationFailure(error: unknown): unknown {
   return error instanceof LinkLostError ? new LeaderLostError('publish', { cause: error.cause }) : error;
 }
 
-/** A subscription or channel open whose leader was lost is sent again by the next election: not an error to report. */
+/**
+ * A subscription, publication or channel open whose leader was lost, or refused by a closing
+ * leader, is sent again by the next election: not an error to report.
+ */
 export function isLeaderLoss(error: unknown): boolean {
-  return error instanceof LinkLostError || error instanceof LeaderLostError;
+  return error instanceof LinkLostError || error instanceof LeaderLostError || error instanceof LeaderClosingError;
 }
 
 export function isErrorResponse(frame: Frame): boolean {

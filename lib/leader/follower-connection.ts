@@ -231,12 +231,15 @@ export class FollowerConnection {
         return;
       }
       case Op.OPEN:
+        if (!this.mayStart(frame, 'open')) return;
         this.reply(frame.id, this.open(name, checkAgreement(message[2])), undefined);
         return;
       case Op.SUBSCRIBE:
+        if (!this.mayStart(frame, 'subscribe')) return;
         this.subscribe(name, message[2], frame);
         return;
       case Op.PUBLISH: {
+        if (!this.mayStart(frame, 'publish')) return;
         const host = this.opened(name);
         this.reply(frame.id, host.publish(decodePayload(frame, host.spec.options.transcode)), undefined);
         return;
@@ -281,9 +284,10 @@ export class FollowerConnection {
   }
 
   /**
-   * Whether a call may start now. A call whose caller already gave up (its deadline passed while it
-   * waited in a socket buffer, or while this process was stopped) never starts; nor does one that
-   * arrives while the leader closes: it is refused, and the follower sends it to the next leader.
+   * Whether a request may start now. A call whose caller already gave up (its deadline passed while
+   * it waited in a socket buffer, or while this process was stopped) never starts; nor does any
+   * request that arrives while the leader closes: it is refused, and the follower sends it to the
+   * next leader (a subscription or publication made here would be made there again).
    */
   private mayStart(frame: Frame, method: string): boolean {
     if (this.refusing) {
