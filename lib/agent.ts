@@ -2,23 +2,23 @@
 // the role the election gave this process, routing each call to the local DataClient, to the
 // leader's link or to the wait queue, and shutdown. What each step does lives in its own file
 // (see ARCHITECTURE.md).
-import { performance } from 'node:perf_hooks';
 import { decodeValue, type Frame, type HandshakeIdentity } from '../protocol/index.js';
 import { LocalChannel, type ChannelMember, type Route } from './channel.js';
-import { isErrorResponse, isLeaderLoss, sendCall, type CallRouter } from './call-policy.js';
+import { openOnLeader, openOnLink, type ChannelOpening } from './channel-opening.js';
+import { sendCall, type CallRouter } from './call-policy.js';
 import { ClientClosedError, LeaderClosingError, OptionsMismatchError } from './errors.js';
 import { Election, type ElectionHandler } from './election.js';
 import { linkOptionsOf, type LeaderLink, type LinkOptions } from './follower/link.js';
-import type { DataClientHost } from './leader/host.js';
 import { closeHost, DataClientPool, exportHandover } from './leader/pool.js';
 import { LeaderServer } from './leader/server.js';
 import { callLocal } from './local-calls.js';
-import { encodeConnection, EMPTY, errorFromWire, Op } from './messages.js';
-import { errorCode, type CallStatsSnapshot } from './observe/call-stats.js';
+import { encodeConnection, EMPTY, Op } from './messages.js';
+import type { CallStatsSnapshot } from './observe/call-stats.js';
 import type { ResolvedOptions } from './options.js';
 import { identityFor } from './security/identity.js';
 import { resolveSocketPath } from './security/socket-path.js';
 import { resolveRuntimeDir } from './security/runtime-dir.js';
+import { RoleEvents, type Role } from './role-events.js';
 import { agreementOf, disagreement, type ChannelSpec } from './spec.js';
 import { Subscriptions } from './subscriptions.js';
 import { describeEndpoint, type Endpoint, type Listener, type Network } from './transport/connection.js';
@@ -34,15 +34,7 @@ export interface ClientStats extends CallStatsSnapshot {
   reconnects: number;
 }
 
-/** Emitted as 'failover' by every client once this process serves again after losing its leader. */
-export interface FailoverEvent {
-  /** The lost leader's pid. */
-  from: number;
-  /** The new leader's pid (this process's, if it won). */
-  to: number;
-  /** From the loss to serving again (leading, or following the new leader). */
-  ms: number;
-}
+export type { FailoverEvent } from './role-events.js';
 
 const agents = new Map<string, Agent>();
 
@@ -81,16 +73,16 @@ export class Agent implements ElectionHandler, CallRouter {
   private closing: Promise<void> | null = null;
   readonly transportOptions: LinkOptions;
   private readonly election: Election;
-  /** The leader lost last, while no new one serves yet. */
-  private lost: { from: number; at: number } | null = null;
-  private failovers = 0;
-  private lastFailoverMs: number | null = null;
-  private reconnects = 0;
+  private readonly roles: RoleEvents;
+  private readonly opening: ChannelOpening;
 
   constructor(private readonly key: string, private readonly endpoint: Endpoint, private readonly options: ResolvedOptions, network: Network) {
-    this.pool = new DataClientPool(this.channels, { maxWaitTime: options.maxWaitTime, logger: options.logger, where: describeEndpoint(endpoint) });
+    const where = describeEndpoint(endpoint);
+    this.pool = new DataClientPool(this.channels, { maxWaitTime: options.maxWaitTime, logger: options.logger, where });
     this.subscriptions = new Subscriptions(options.logger);
-    this.waitQueue = new WaitQueue(this.channels, { maxQueuedCalls: options.maxQueuedCalls, where: describeEndpoint(this.endpoint) });
+    this.waitQueue = new WaitQueue(this.channels, { maxQueuedCalls: options.maxQueuedCalls, where });
+    this.roles = new RoleEvents(this.channels, options.logger, where);
+    this.opening = { channels: this.channels, pool: this.pool, subscriptions: this.subscriptions, logger: options.logger };
     this.transportOptions = linkOptionsOf(options);
     this.election = new Election(network, {
       endpoint,
@@ -142,45 +134,19 @@ export class Agent implements ElectionHandler, CallRouter {
       if (problem) throw new OptionsMismatchError(`client "${name}" already exists in this process with other options: ${problem}`);
     }
     channel.members.add(member);
-    // A client created once the role is known hears it too, once its listeners are attached.
-    if (this.state === 'leader' || (this.state === 'follower' && this.link)) {
-      const [event, value] = this.roleEvent();
-      setImmediate(() => {
-        if (channel.members.has(member)) member.emit(event, value);
-      });
-    }
+    const role = this.role;
+    if (role) this.roles.tell(channel, member, role);
     return channel;
   }
 
   stats(channel: LocalChannel): ClientStats {
-    return { role: this.state, ...channel.stats.snapshot(), reconnects: this.reconnects };
+    return { role: this.state, ...channel.stats.snapshot(), reconnects: this.roles.reconnects };
   }
 
-  private roleEvent(): [string, unknown] {
-    return this.state === 'leader' ? ['leader', { pid: process.pid }] : ['follower', { leader: this.link?.leaderPid ?? 0 }];
-  }
-
-  /** Tells every client of this process. */
-  private emitToClients(event: string, value: unknown): void {
-    for (const channel of this.channels.values()) {
-      for (const member of channel.members) member.emit(event, value);
-    }
-  }
-
-  /** A new role after an election: 'leader' or 'follower', preceded by 'failover' if a leader was lost. */
-  private announce(leaderPid: number): void {
-    const lost = this.lost;
-    this.lost = null;
-    if (lost) {
-      const ms = Math.round((performance.now() - lost.at) * 1000) / 1000;
-      this.failovers++;
-      this.lastFailoverMs = ms;
-      const event: FailoverEvent = { from: lost.from, to: leaderPid, ms };
-      this.logger.info?.(`[onelink] failover on ${describeEndpoint(this.endpoint)}: leader ${lost.from} -> ${leaderPid} in ${ms} ms`);
-      this.emitToClients('failover', event);
-    }
-    const [event, value] = this.roleEvent();
-    this.emitToClients(event, value);
+  /** This process's role once the election gave one (a follower's once its link is adopted). */
+  private get role(): Role | null {
+    if (this.state === 'leader') return { leads: true };
+    return this.state === 'follower' && this.link ? { leads: false, leaderPid: this.link.leaderPid } : null;
   }
 
   async leave(channel: LocalChannel, member: ChannelMember): Promise<void> {
@@ -200,11 +166,11 @@ export class Agent implements ElectionHandler, CallRouter {
   private attach(channel: LocalChannel): void {
     switch (this.state) {
       case 'leader':
-        this.startHost(channel);
+        openOnLeader(this.opening, channel, () => this.isLeader);
         this.pool.channelJoined(channel.name);
         break;
       case 'follower':
-        this.openRemote(channel, this.link!);
+        openOnLink(this.opening, channel, this.link!);
         break;
       case 'failed':
         this.election.start(true);
@@ -241,27 +207,8 @@ export class Agent implements ElectionHandler, CallRouter {
   }
 
   private send(channel: LocalChannel, route: Route, method: string, args: unknown[], idempotent: boolean, oneway: boolean, resends: number): Promise<unknown> {
-    if (route.kind === 'local') return this.invokeLocal(channel, route.host, method, args, oneway);
+    if (route.kind === 'local') return callLocal(channel, route.host, method, args, oneway, this.logger, this.leader?.counters);
     return sendCall(this, channel, route.link, method, args, idempotent, oneway, resends);
-  }
-
-  /** A call to this process's own DataClient, counted in the client's stats and the leader's. */
-  private invokeLocal(channel: LocalChannel, host: DataClientHost, method: string, args: unknown[], oneway: boolean): Promise<unknown> {
-    const { stats } = channel;
-    const startedAt = stats.started();
-    const counters = this.leader?.counters;
-    if (counters) counters.calls++;
-    return callLocal(channel, host, method, args, oneway, this.logger).then(
-      (value) => {
-        stats.settled(startedAt);
-        return value;
-      },
-      (err) => {
-        stats.failed(startedAt, err);
-        counters?.countError(errorCode(err));
-        throw err;
-      },
-    );
   }
 
   // ---- subscriptions and publications ---------------------------------------------------------
@@ -303,30 +250,29 @@ export class Agent implements ElectionHandler, CallRouter {
   }
 
   connecting(link: LeaderLink): void {
-    for (const channel of this.channels.values()) this.openRemote(channel, link);
+    for (const channel of this.channels.values()) openOnLink(this.opening, channel, link);
   }
 
   won(server: Listener, identity: HandshakeIdentity): void {
     this.state = 'leader';
     const { transportOptions: transport, logger } = this;
     const endpoint = describeEndpoint(this.endpoint);
-    const failovers = () => ({ failovers: this.failovers, lastFailoverMs: this.lastFailoverMs });
+    const failovers = () => ({ failovers: this.roles.failovers, lastFailoverMs: this.roles.lastFailoverMs });
     this.leader = new LeaderServer(server, this.pool, { transport, connectTimeout: this.options.connectTimeout, identity, logger, endpoint, failovers, limits: this.options });
     this.logger.info?.(`[onelink] process ${process.pid} leads ${endpoint}`);
-    for (const channel of this.channels.values()) this.startHost(channel);
-    this.announce(process.pid);
+    for (const channel of this.channels.values()) openOnLeader(this.opening, channel, () => this.isLeader);
+    this.roles.announce({ leads: true }, process.pid);
   }
 
   following(link: LeaderLink): void {
     this.logger.debug?.(`[onelink] process ${process.pid} follows leader ${link.leaderPid} on ${describeEndpoint(this.endpoint)}`);
     this.state = 'follower';
     this.link = link;
-    if (this.lost) this.reconnects++;
     // Channels created while the handshake was under way have not been opened on this link yet.
     for (const channel of this.channels.values()) {
-      if (channel.openingOn !== link) this.openRemote(channel, link);
+      if (channel.openingOn !== link) openOnLink(this.opening, channel, link);
     }
-    this.announce(link.leaderPid);
+    this.roles.announce({ leads: false, leaderPid: link.leaderPid }, link.leaderPid);
   }
 
   onLost(link: LeaderLink, error: Error | undefined): void {
@@ -334,7 +280,7 @@ export class Agent implements ElectionHandler, CallRouter {
     this.link = null;
     for (const channel of this.channels.values()) channel.route = null;
     if (this.isClosed) return;
-    this.lost = { from: link.leaderPid, at: performance.now() };
+    this.roles.leaderLost(link.leaderPid);
     const where = describeEndpoint(this.endpoint);
     // A leader that said goodbye closed on purpose (a deploy, a reload): no fault to warn about.
     if (link.farewell) this.logger.info(`[onelink] leader ${link.leaderPid} of ${where} handed over; electing the next one`);
@@ -353,50 +299,6 @@ export class Agent implements ElectionHandler, CallRouter {
     } catch (err) {
       this.logger.warn(`[onelink] undecodable handover state for "${name}":`, err);
     }
-  }
-
-  private openRemote(channel: LocalChannel, link: LeaderLink): void {
-    channel.openingOn = link;
-    const request = encodeConnection([Op.OPEN, channel.name, agreementOf(channel.spec)]);
-    const { maxWaitTime, responseTimeout } = channel.spec.options;
-    link.request(request, 0, EMPTY, 'open', maxWaitTime + responseTimeout).then(
-      (frame) => {
-        // The answer may come before following() adopted the link: it is opened right behind the handshake.
-        if (link.closed || this.channels.get(channel.name) !== channel) return;
-        if (isErrorResponse(frame)) {
-          channel.fail(errorFromWire(decodeValue(frame.application)), true);
-          return;
-        }
-        this.pool.forgetHandover(channel.name);
-        const route: Route = { kind: 'remote', link };
-        this.subscriptions.replay(channel, route);
-        this.logger.debug?.(`[onelink] channel "${channel.name}" open on leader ${link.leaderPid}`);
-        channel.open(route);
-      },
-      (err) => {
-        if (isLeaderLoss(err)) return; // the next election opens it again
-        // No answer in time (the leader's DataClient is slow to start): the next use sends the OPEN again.
-        channel.fail(err, true);
-      },
-    );
-  }
-
-  // ---- the DataClients this process holds as leader ---------------------------------------------
-
-  private startHost(channel: LocalChannel): void {
-    const host = this.pool.hostFor(channel);
-    host.ready.then(
-      () => {
-        if (this.channels.get(channel.name) !== channel || !this.isLeader) return;
-        const route: Route = { kind: 'local', host };
-        this.subscriptions.replay(channel, route);
-        channel.open(route);
-      },
-      (err) => {
-        channel.fail(err, true);
-        this.pool.dropFailed(host);
-      },
-    );
   }
 
   // ---- closing --------------------------------------------------------------------------------

@@ -8,12 +8,32 @@ import type { LocalChannel } from './channel.js';
 import { ClientClosedError } from './errors.js';
 import type { DataClientHost } from './leader/host.js';
 import { Op } from './messages.js';
+import { errorCode } from './observe/call-stats.js';
+import type { LeaderCounters } from './observe/status.js';
 import type { Logger } from './options.js';
 import { copyArgs, copyResult, type FrameLimit } from './local-copies.js';
 
 const SENT: Promise<unknown> = Promise.resolve(undefined);
 
-export function callLocal(channel: LocalChannel, host: DataClientHost, method: string, args: unknown[], oneway: boolean, logger: Logger): Promise<unknown> {
+/** A call to this process's own DataClient, counted in the client's stats and the leader's counters. */
+export function callLocal(channel: LocalChannel, host: DataClientHost, method: string, args: unknown[], oneway: boolean, logger: Logger, counters?: LeaderCounters): Promise<unknown> {
+  const { stats } = channel;
+  const startedAt = stats.started();
+  if (counters) counters.calls++;
+  return copiedCall(channel, host, method, args, oneway, logger).then(
+    (value) => {
+      stats.settled(startedAt);
+      return value;
+    },
+    (err) => {
+      stats.failed(startedAt, err);
+      counters?.countError(errorCode(err));
+      throw err;
+    },
+  );
+}
+
+function copiedCall(channel: LocalChannel, host: DataClientHost, method: string, args: unknown[], oneway: boolean, logger: Logger): Promise<unknown> {
   const { transcode, maxFrameSize } = channel.spec.options;
   const limit: FrameLimit = { method, connection: channel.connection(oneway ? Op.ONEWAY : Op.INVOKE, method), maxFrameSize };
   let copied: unknown[];
