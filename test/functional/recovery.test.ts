@@ -1,4 +1,7 @@
 // Failures the core recovers from: a failed upstream subscribe, a slow DataClient start seen by a
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 // follower, an exportState that throws during a graceful close, a value object changed between pushes,
 // a channel closed by its follower while its OPEN waited.
 import assert from 'node:assert/strict';
@@ -81,8 +84,9 @@ describe('recovery', () => {
 
     it('a follower whose OPEN timed out while the DataClient was starting opens it again on the next call', async () => {
       const port = await freePort();
-      // Longer than a loaded machine takes to start the follower's process, so that its OPEN waits.
-      const clientOptions = { initDelayMs: 4000 };
+      // The leader's DataClient starts only once the file exists: the follower's OPEN surely waits.
+      const started = join(mkdtempSync(join(tmpdir(), 'onelink-init-')), 'started');
+      const clientOptions = { initUntilFile: started };
       const leader = await WorkerProcess.start({ port, clientOptions });
       workers.push(leader);
       await sleep(300); // the leader holds the port before the follower starts
@@ -91,6 +95,7 @@ describe('recovery', () => {
       const ready: ReadyResult = await follower.ready;
       assert.equal(ready.ok, false);
       assert.equal(ready.error?.code, 'ERR_ONELINK_RESPONSE_TIMEOUT');
+      writeFileSync(started, '');
       assert.equal((await leader.ready).ok, true);
       let servedBy: number | undefined;
       for (const until = Date.now() + 10000; servedBy === undefined && Date.now() < until; await sleep(300)) {

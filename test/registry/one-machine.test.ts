@@ -5,6 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ServerMetrics, ServerRecord } from '../../lib/registry/index.js';
 import { freePort } from '../support/servers.js';
+import { waitFor } from '../scenario/helpers.js';
 import { RegistryProcess } from './fixtures/process-handle.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -44,9 +45,11 @@ describe('registry on one machine (real processes, memory backend)', function ()
     }
     const start = ['w0', 'w1', 'w2'].indexOf(picked[0]);
     assert.deepEqual(picked, Array.from({ length: 9 }, (_, i) => `w${(start + i) % 3}`));
-    await sleep(100); // report is one-way
-    const metrics = await processes[2].call<ServerMetrics[]>('metrics', 'w0');
-    assert.deepEqual([metrics[0].successes, metrics[0].inFlight], [3, 0]);
+    // report is one-way: the leader counts it a moment later.
+    await waitFor('the three reports of w0 counted', async () => {
+      const metrics = await processes[2].call<ServerMetrics[]>('metrics', 'w0');
+      return metrics[0].successes === 3 && metrics[0].inFlight === 0 ? true : undefined;
+    }, 5000);
   });
 
   it('runs each health check once per machine, not once per process, and a failing server leaves pick()', async () => {
