@@ -3,9 +3,9 @@
 // leader's link or to the wait queue, and shutdown. What each step does lives in its own file
 // (see ARCHITECTURE.md).
 import { performance } from 'node:perf_hooks';
-import { decodeValue, type Frame, type HandshakeIdentity } from '../protocol/index.js';
+import { decodeValue, EMPTY, encodeConnection, Op, type Frame, type HandshakeIdentity } from '../protocol/index.js';
 import { LocalChannel, type ChannelMember, type Route } from './channel.js';
-import { isErrorResponse, isLeaderLoss, sendCall, type CallRouter } from './call-policy.js';
+import { errorOfResponse, isErrorResponse, isLeaderLoss, sendCall, type CallRouter } from './call-policy.js';
 import { ClientClosedError, OptionsMismatchError } from './errors.js';
 import { Election, type ElectionHandler } from './election.js';
 import { linkOptionsOf, type LeaderLink, type LinkOptions } from './follower/link.js';
@@ -13,7 +13,6 @@ import type { DataClientHost } from './leader/host.js';
 import { closeHost, DataClientPool, exportHandover } from './leader/pool.js';
 import { LeaderServer } from './leader/server.js';
 import { callLocal } from './local-calls.js';
-import { encodeConnection, EMPTY, errorFromWire, Op } from './messages.js';
 import { errorCode, type CallStatsSnapshot } from './observe/call-stats.js';
 import type { ResolvedOptions } from './options.js';
 import { identityFor } from './security/identity.js';
@@ -360,7 +359,7 @@ export class Agent implements ElectionHandler, CallRouter {
         // The answer may come before following() adopted the link: it is opened right behind the handshake.
         if (link.closed || this.channels.get(channel.name) !== channel) return;
         if (isErrorResponse(frame)) {
-          channel.fail(errorFromWire(decodeValue(frame.application)), true);
+          channel.fail(errorOfResponse(frame), true);
           return;
         }
         this.pool.forgetHandover(channel.name);

@@ -3,9 +3,9 @@
 // maxFrameSize with FrameTooLargeError), and a oneway call resolves undefined.
 // Fairness: they run from setImmediate, not from a microtask, so that a tight `await client.get()`
 // loop in the leader leaves room for followers' I/O.
+import { Op } from '../protocol/index.js';
 import type { LocalChannel } from './channel.js';
 import type { DataClientHost } from './leader/host.js';
-import { Op } from './messages.js';
 import type { Logger } from './options.js';
 import { copyArgs, copyResult, type FrameLimit } from './local-copies.js';
 

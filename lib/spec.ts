@@ -1,8 +1,8 @@
 // What a process knows about one channel: the DataClient class, its constructor arguments,
 // and how each method is delegated. Only the leader uses it to construct the DataClient.
+import type { ChannelAgreement } from '../protocol/index.js';
 import { createHash } from 'node:crypto';
 import { InvalidOptionError } from './errors.js';
-import type { ChannelAgreement } from './messages.js';
 import type { DelegateKind, DelegateSpec, ResolvedOptions } from './options.js';
 
 export type DataClientClass = new (...args: any[]) => any;

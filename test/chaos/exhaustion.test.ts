@@ -4,8 +4,7 @@
 // than a bound, and an honest follower calling throughout sees no error.
 // CI size by default; ONELINK_CHAOS_FULL=1 uses the default bounds and gives each attack up to 120 s (RSS growth <= 256 MiB).
 import assert from 'node:assert/strict';
-import { decodeValue, encodeFrame, FrameKind, PROTOCOL_VERSION } from '../../protocol/index.js';
-import { encodeConnection, OK_RESPONSE, Op } from '../../lib/messages.js';
+import { decodeValue, encodeConnection, encodeFrame, FrameKind, OK_RESPONSE, Op, PROTOCOL_VERSION } from '../../protocol/index.js';
 import { deadlineFromNow } from '../../lib/shared-clock.js';
 import { workerAgreement } from '../functional/helpers.js';
 import { freePort } from '../support/servers.js';

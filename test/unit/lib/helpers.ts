@@ -1,9 +1,8 @@
 // Helpers of the unit tests of lib/: channel specs without processes, and a follower written by
 // hand over the in-memory network, to send a leader the frames a test wants.
 import { randomBytes } from 'node:crypto';
-import { ConnectingHandshake, decodeValue, FrameKind, LeaderHandshake, type ConnectingRole, type Frame, type HandshakeIdentity } from '../../../protocol/index.js';
+import { ConnectingHandshake, decodeValue, EMPTY, encodeConnection, ERROR_RESPONSE, FrameKind, LeaderHandshake, type ConnectingRole, type Frame, type HandshakeIdentity } from '../../../protocol/index.js';
 import { LocalChannel } from '../../../lib/channel.js';
-import { encodeConnection, EMPTY, ERROR_RESPONSE } from '../../../lib/messages.js';
 import { resolveOptions, type ClusterOptions } from '../../../lib/options.js';
 import { buildDelegates, type ChannelSpec, type DataClientClass } from '../../../lib/spec.js';
 import type { Endpoint, Network } from '../../../lib/transport/connection.js';

@@ -3,11 +3,10 @@
 // dropped peer releases at once everything it held. Over the in-memory network.
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { ConnectingHandshake, decodeValue, encodeValue, FrameKind, LeaderHandshake, PROTOCOL_VERSION, ProtocolError } from '../../../protocol/index.js';
+import { ConnectingHandshake, decodeValue, encodeConnection, encodeValue, FrameKind, LeaderHandshake, Op, PROTOCOL_VERSION, ProtocolError } from '../../../protocol/index.js';
 import { LeaderLink } from '../../../lib/follower/link.js';
 import { FramedTransport } from '../../../lib/transport/framed.js';
 import type { LocalChannel } from '../../../lib/channel.js';
-import { encodeConnection, Op } from '../../../lib/messages.js';
 import { defaults } from '../../../lib/options.js';
 import { DataClientPool } from '../../../lib/leader/pool.js';
 import { LeaderServer } from '../../../lib/leader/server.js';
