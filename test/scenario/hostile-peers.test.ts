@@ -6,6 +6,7 @@ import { decodeValue, encodeConnection, encodeFrame, encodeValue, ERROR_RESPONSE
 import { workerAgreement } from '../functional/helpers.js';
 import { freePort } from '../support/servers.js';
 import { killAll, leaderOf, startWorkers, type WorkerProcess } from '../support/processes.js';
+import type { LoopCounts } from '../support/worker-messages.js';
 import { followerHandshake, handshaken, isAlive, RawPeer, sleep, waitFor } from './helpers.js';
 import { deadlineFromNow } from '../../lib/shared-clock.js';
 
@@ -57,7 +58,7 @@ describe('scenario: hostile bytes against a real leader', function () {
 
   after(async () => {
     try {
-      const loops = await Promise.all(followers.filter(isAlive).map((w) => w.call('stopLoop', { tag: 'steady' })));
+      const loops = await Promise.all(followers.filter(isAlive).map((w) => w.call<LoopCounts>('stopLoop', { tag: 'steady' })));
       for (const loop of loops) {
         assert.deepEqual(loop.failed, {}, 'a real follower saw calls fail while the leader was under attack');
         assert.ok(loop.ok > 0);

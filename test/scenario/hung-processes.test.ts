@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { freePort } from '../support/servers.js';
 import { killAll, leaderOf, startWorkers, type WorkerProcess } from '../support/processes.js';
+import type { LoopCounts } from '../support/worker-messages.js';
 import { isAlive, rejection, singleLeader, sleep, waitFor } from './helpers.js';
 
 const OPTIONS = {
@@ -89,7 +90,7 @@ describe('scenario: hung processes (SIGSTOP)', function () {
     const values = await hung.waitForValues('hung', 1);
     assert.equal(values.at(-1), 'after resume');
 
-    const loop = await healthy.call('stopLoop', { tag: 'healthy' });
+    const loop = await healthy.call<LoopCounts>('stopLoop', { tag: 'healthy' });
     assert.deepEqual(loop.failed, {}, 'the healthy follower saw failures while another follower hung');
     assert.ok(loop.ok > 0);
     assert.equal((await singleLeader(workers)).pid, leader.pid);
