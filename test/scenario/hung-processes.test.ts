@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { freePort } from '../support/servers.js';
 import { killAll, leaderOf, startWorkers, type WorkerProcess } from '../support/processes.js';
 import type { LoopCounts } from '../support/worker-messages.js';
-import { isAlive, rejection, singleLeader, sleep, waitFor } from './helpers.js';
+import { rejection } from '../support/rejections.js';
+import { isAlive, singleLeader, sleep, waitFor } from './helpers.js';
 
 const OPTIONS = {
   heartbeatInterval: 250,
@@ -47,7 +48,7 @@ describe('scenario: hung processes (SIGSTOP)', function () {
     for (const { method, err, ms } of outcomes) {
       // increment is not idempotent: a heartbeat loss while it is in flight is a LeaderLostError.
       const allowed = method === 'increment' ? [...TYPED_WHILE_HUNG, 'ERR_ONELINK_LEADER_LOST'] : TYPED_WHILE_HUNG;
-      assert.ok(allowed.includes(err.code), `${method} failed with ${err.code ?? err.name}: ${err.message}`);
+      assert.ok(typeof err.code === 'string' && allowed.includes(err.code), `${method} failed with ${err.code ?? err.name}: ${err.message}`);
       assert.ok(ms < FAIL_BOUND_MS, `${method} took ${ms} ms to fail`);
     }
     console.log(`      hung leader: calls failed after ${outcomes.map((o) => `${o.method} ${o.ms} ms ${o.err.code}`).join(', ')}`);

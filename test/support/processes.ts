@@ -15,6 +15,9 @@ export interface WorkerConfig {
   publishFirst?: unknown;
 }
 
+/** What call() and invoke() reject with: an Error carrying the fields of the error the worker sent. */
+export type WorkerError = Error & SentError;
+
 export interface ReadyResult {
   ok: boolean;
   leader?: boolean;
