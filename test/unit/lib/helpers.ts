@@ -98,6 +98,11 @@ export class RawFollower {
     this.transport.send(FrameKind.REQUEST, 0, id, 0, connection, application);
   }
 
+  /** Writes bytes as they are on the connection, outside the transport's framing: the start of a frame never finished, say. */
+  writeBytes(bytes: Buffer): void {
+    this.connection.write(bytes);
+  }
+
   /** A follower that stops reading (a stopped process): what the leader sends waits on the leader's side. */
   stopReading(): void {
     this.connection.pauseReading();

@@ -258,9 +258,9 @@ describe('leader: hostile followers', () => {
         frame.writeUInt32BE(size, 20);
         return frame;
       };
-      (first as any).transport.connection.write(header(200 * 1024));
+      first.writeBytes(header(200 * 1024));
       await until('the first partial frame counted', () => server.partialFrameBytes > 200 * 1024);
-      (second as any).transport.connection.write(header(200 * 1024));
+      second.writeBytes(header(200 * 1024));
       await second.closed;
       assert.equal(first.isClosed, false);
       assert.ok(warnings.some((w) => w.includes('maxPartialFrameBytes')), warnings.join('\n'));
