@@ -2,7 +2,7 @@
 // the role the election gave this process, routing each call to the local DataClient, to the
 // leader's link or to the wait queue, and shutdown. What each step does lives in its own file
 // (see ARCHITECTURE.md).
-import { decodeValue, type Frame, type HandshakeIdentity } from '../protocol/index.js';
+import { decodeValue, EMPTY, encodeConnection, Op, type Frame, type HandshakeIdentity } from '../protocol/index.js';
 import { LocalChannel, type ChannelMember, type Route } from './channel.js';
 import { openOnLeader, openOnLink, type ChannelOpening } from './channel-opening.js';
 import { sendCall, type CallRouter } from './call-policy.js';
@@ -12,7 +12,6 @@ import { linkOptionsOf, type LeaderLink, type LinkOptions } from './follower/lin
 import { closeHost, DataClientPool, exportHandover } from './leader/pool.js';
 import { LeaderServer } from './leader/server.js';
 import { callLocal } from './local-calls.js';
-import { encodeConnection, EMPTY, Op } from './messages.js';
 import type { CallStatsSnapshot } from './observe/call-stats.js';
 import type { ResolvedOptions } from './options.js';
 import { identityFor } from './security/identity.js';

@@ -1,20 +1,28 @@
 // The public API, compatible with cluster-client 3.x:
 // cluster(Client, options).delegate(name, to).override(name, value).create(...args)
 import type { EventEmitter } from 'node:events';
-import { Base } from 'sdk-base';
+import { Base, type BaseOptions } from 'sdk-base';
 import { agentFor, type Agent, type ClientStats } from './agent.js';
 import type { ChannelMember, LocalChannel } from './channel.js';
 import { ClientClosedError, InvalidOptionError } from './errors.js';
 import { resolveOptions, type ClusterOptions, type DelegateKind, type DelegateSpec, type ResolvedOptions } from './options.js';
 import { buildDelegates, toDelegateSpec, type ChannelSpec, type DataClientClass } from './spec.js';
 
-type AnyFunction = (...args: any[]) => any;
-type Listener = (value: any) => void;
+/** Any function: every function type is assignable to it (its parameters take `never`, what it returns is `unknown`). */
+type AnyFunction = (...args: never[]) => unknown;
+/**
+ * A listener of values of a type only the DataClient knows. Declared as a method, whose parameters
+ * are bivariant, so that a listener annotated with the type it expects is accepted; an unannotated
+ * one gets `unknown`.
+ */
+type Listener = { listen(value: unknown): void }['listen'];
+/** A node-style callback, the last argument of a delegated call in the cluster-client style. */
+type NodeCallback = (err: unknown, value?: unknown) => void;
 
 /** The `reg` a subscribe- or publish-like method takes (its first parameter), or unknown when it takes none. */
-type RegParam<F> = F extends (reg: infer R, ...rest: any[]) => any ? R : unknown;
+type RegParam<F> = F extends (reg: infer R, ...rest: never[]) => unknown ? R : unknown;
 /** The listener a subscribe-like method takes, or any function of a value. */
-type ListenerParam<F> = F extends (reg: any, listener: infer L, ...rest: any[]) => any ? (L extends Listener ? L : Listener) : Listener;
+type ListenerParam<F> = F extends (reg: never, listener: infer L, ...rest: never[]) => unknown ? (L extends Listener ? L : Listener) : Listener;
 type RegOf<T, M extends string> = M extends keyof T ? RegParam<T[M]> : unknown;
 type ListenerOf<T> = 'subscribe' extends keyof T ? ListenerParam<T['subscribe']> : Listener;
 
@@ -49,11 +57,11 @@ export type KindOf<S> = S extends { to: infer K } ? K : S extends DelegateKind ?
  * and overloads survive (`infer` would erase them); any other keeps its parameters and returns a
  * Promise of its awaited result.
  */
-type Promised<F> = F extends (...args: any[]) => Promise<any> ? F : F extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+type Promised<F> = F extends (...args: never[]) => Promise<unknown> ? F : F extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
 
 /** What the created client's method is for each delegate kind (`invokeOneway` returns nothing, as in cluster-client). */
 type Delegated<T, F, K> = K extends 'invokeOneway'
-  ? F extends (...args: infer A) => any ? (...args: A) => void : never
+  ? F extends (...args: infer A) => unknown ? (...args: A) => void : never
   : K extends 'subscribe'
     ? (reg: RegParam<F>, listener: ListenerParam<F>) => ClusterClientBase<T>
     : K extends 'unSubscribe'
@@ -121,8 +129,16 @@ class ClusterClientImpl extends Base implements ChannelMember {
     this.#agent = agentFor(spec.options);
     this.#channel = this.#agent.join(this, spec);
     this.#channel.ready.then(() => this.ready(true), (err: Error) => this.ready(err));
-    for (const [name, delegate] of Object.entries(spec.delegates)) this.#defineMethod(name, delegate);
-    for (const [name, value] of Object.entries(spec.overrides)) (this as any)[name] = value;
+    for (const [name, delegate] of Object.entries(spec.delegates)) {
+      const method = this.#methodFor(name, delegate);
+      if (method) this.#setMember(name, method);
+    }
+    for (const [name, value] of Object.entries(spec.overrides)) this.#setMember(name, value);
+  }
+
+  /** A delegated method or an override becomes a member of this instance, as an assignment (`this[name] = value`) would make it. */
+  #setMember(name: string, value: unknown): void {
+    Object.assign(this, { [name]: value });
   }
 
   /** As in cluster-client: one client per name on the machine (every client in single mode). */
@@ -135,27 +151,24 @@ class ClusterClientImpl extends Base implements ChannelMember {
     return this.#agent.stats(this.#channel);
   }
 
-  #defineMethod(name: string, delegate: DelegateSpec): void {
-    if (name === delegate.to) return; // subscribe, publish...: the class's own method serves
+  /** The member a delegated name gets, or undefined where the class's own method serves (subscribe, publish...). */
+  #methodFor(name: string, delegate: DelegateSpec): AnyFunction | undefined {
+    if (name === delegate.to) return undefined;
     switch (delegate.to) {
       case 'subscribe':
-        (this as any)[name] = (reg: unknown, listener: Listener) => this.subscribe(reg, listener);
-        return;
+        return (reg: unknown, listener: Listener) => this.subscribe(reg, listener);
       case 'unSubscribe':
-        (this as any)[name] = (reg: unknown, listener?: Listener) => this.unSubscribe(reg, listener);
-        return;
+        return (reg: unknown, listener?: Listener) => this.unSubscribe(reg, listener);
       case 'publish':
-        (this as any)[name] = (reg: unknown) => this.publish(reg);
-        return;
+        return (reg: unknown) => this.publish(reg);
       case 'close':
-        (this as any)[name] = () => this.close();
-        return;
+        return () => this.close();
       default: {
         const oneway = delegate.to === 'invokeOneway';
         const idempotent = delegate.idempotent === true;
-        (this as any)[name] = (...args: unknown[]) => {
+        return (...args: unknown[]) => {
           // cluster-client style: a function as last argument is a node-style callback.
-          const callback = typeof args[args.length - 1] === 'function' ? (args.pop() as AnyFunction) : null;
+          const callback = typeof args[args.length - 1] === 'function' ? (args.pop() as NodeCallback) : null;
           const result = this.isClosed
             ? Promise.reject(new ClientClosedError(this.#channel.name))
             : this.#agent.invoke(this.#channel, name, args, idempotent, oneway);
@@ -215,7 +228,8 @@ export function close(client: { close(): Promise<void> }): Promise<void> {
 export abstract class APIClientBase<C extends DataClientClass = DataClientClass> extends Base {
   protected readonly _client: ClusterClient<InstanceType<C>>;
 
-  constructor(options: Record<string, any> & { cluster?: typeof cluster } = {}) {
+  /** `options`: sdk-base's (initMethod...) and the DataClient's, which its constructor receives; `cluster` replaces the function that builds the client. */
+  constructor(options: BaseOptions & { cluster?: typeof cluster } = {}) {
     super(options);
     const builder = (options.cluster ?? cluster)(this.DataClient, this.clusterOptions);
     for (const [name, to] of Object.entries(this.delegates)) builder.delegate(name as MethodName<InstanceType<C>>, to);

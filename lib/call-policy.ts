@@ -1,14 +1,13 @@
 // A call sent to the leader: how it is sent, how its response becomes its result, and what it does
 // when its leader is lost. Every failover decision about a call in flight is here; how the next
 // leader is found is lib/election.ts.
-import { decodeValue, type Frame, type Transcode } from '../protocol/index.js';
+import { decodePayload, decodeValue, encodeArgsToSend, ERROR_RESPONSE, errorFromWire, Op, type Frame, type Transcode } from '../protocol/index.js';
 import type { LocalChannel } from './channel.js';
 import { ClientClosedError, LeaderClosingError, LeaderLostError } from './errors.js';
 import type { LeaderLink, PendingRequest } from './follower/link.js';
 import { LinkLostError } from './follower/link-errors.js';
-import { ERROR_RESPONSE, errorFromWire, Op } from './messages.js';
 import { checkFrameSize } from './frame-limit.js';
-import { decodePayload, encodeArgsToSend } from './payload.js';
+import './known-errors.js';
 
 /** Where a call goes again after a failover: the same entry as the caller's, which routes it to the next leader. */
 export interface CallRouter {
@@ -154,8 +153,16 @@ export function isErrorResponse(frame: Frame): boolean {
   return frame.connection.equals(ERROR_RESPONSE);
 }
 
+/**
+ * The error an error response carries, rebuilt as its registered class (every class of onelink is
+ * registered through ./known-errors.js) or as a plain Error (a DataClient's own error).
+ */
+export function errorOfResponse(frame: Frame): Error {
+  return errorFromWire(decodeValue(frame.application));
+}
+
 /** The result of a response frame; an error response is thrown as the error it carries. */
 export function resultOf(frame: Frame, transcode: Transcode): unknown {
-  if (isErrorResponse(frame)) throw errorFromWire(decodeValue(frame.application));
+  if (isErrorResponse(frame)) throw errorOfResponse(frame);
   return decodePayload(frame, transcode);
 }

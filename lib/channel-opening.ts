@@ -1,12 +1,11 @@
 // Opening a channel on the route the election gave it: this process's own DataClient (it leads) or
 // an OPEN on the leader's link, answered once the leader's DataClient is ready. Once open, the
 // channel's subscriptions and publications are replayed, then its waiting calls run.
-import { decodeValue } from '../protocol/index.js';
+import { EMPTY, encodeConnection, Op } from '../protocol/index.js';
 import type { LocalChannel, Route } from './channel.js';
-import { isErrorResponse, isLeaderLoss } from './call-policy.js';
+import { errorOfResponse, isErrorResponse, isLeaderLoss } from './call-policy.js';
 import type { LeaderLink } from './follower/link.js';
 import type { DataClientPool } from './leader/pool.js';
-import { encodeConnection, EMPTY, errorFromWire, Op } from './messages.js';
 import type { Logger } from './options.js';
 import { agreementOf } from './spec.js';
 import type { Subscriptions } from './subscriptions.js';
@@ -43,7 +42,7 @@ export function openOnLink(opening: ChannelOpening, channel: LocalChannel, link:
       // The answer may come before the agent adopted the link: it is opened right behind the handshake.
       if (link.closed || opening.channels.get(channel.name) !== channel) return;
       if (isErrorResponse(frame)) {
-        channel.fail(errorFromWire(decodeValue(frame.application)), true);
+        channel.fail(errorOfResponse(frame), true);
         return;
       }
       opening.pool.forgetHandover(channel.name);

@@ -1,8 +1,8 @@
 // One client name as this process sees it: its clients, where calls go now, what waits for a leader,
 // and what must be replayed on the next leader (subscriptions, publications).
+import { encodeConnection, Op } from '../protocol/index.js';
 import type { LeaderLink } from './follower/link.js';
 import type { DataClientHost, Subscriber } from './leader/host.js';
-import { encodeConnection, Op } from './messages.js';
 import { CallStats } from './observe/call-stats.js';
 import type { ChannelSpec } from './spec.js';
 

@@ -4,10 +4,10 @@
 // Fairness: they run from setImmediate, not from a microtask, so that a tight `await client.get()`
 // loop in the leader leaves room for followers' I/O. A call whose client closed while it waited for
 // its turn is not started: it fails with ClientClosedError, as a follower's would.
+import { Op } from '../protocol/index.js';
 import type { LocalChannel } from './channel.js';
 import { ClientClosedError } from './errors.js';
 import type { DataClientHost } from './leader/host.js';
-import { Op } from './messages.js';
 import { errorCode } from './observe/call-stats.js';
 import type { LeaderCounters } from './observe/status.js';
 import type { Logger } from './options.js';

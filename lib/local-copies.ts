@@ -1,8 +1,7 @@
 // What a value becomes on the other side of the wire, for a call that does not cross it (one made
 // in the leader process): the same encoding, frame limit and errors as a follower's call.
-import { defaultTranscode, FLAG_RAW_APPLICATION, type Transcode } from '../protocol/index.js';
+import { defaultTranscode, encodeArgs, encodePayload, FLAG_RAW_APPLICATION, type Transcode } from '../protocol/index.js';
 import { checkFrameSize } from './frame-limit.js';
-import { encodeArgs, encodePayload } from './payload.js';
 
 /**
  * What a call's arguments become on the other side of the wire, for a call that does not cross it

@@ -1,11 +1,28 @@
 // What a process knows about one channel: the DataClient class, its constructor arguments,
 // and how each method is delegated. Only the leader uses it to construct the DataClient.
+import type { ChannelAgreement } from '../protocol/index.js';
 import { createHash } from 'node:crypto';
 import { InvalidOptionError } from './errors.js';
-import type { ChannelAgreement } from './messages.js';
 import type { DelegateKind, DelegateSpec, ResolvedOptions } from './options.js';
 
-export type DataClientClass = new (...args: any[]) => any;
+/** Any DataClient class: `cluster(Client)` takes a class whatever its constructor's parameters, and the leader constructs it with the arguments `create()` checked against them. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a constructor type as a generic constraint: with unknown[] no class with typed parameters fits, with never[] it cannot be constructed
+export type DataClientClass = new (...args: any[]) => object;
+
+/**
+ * A DataClient instance as the leader uses it: its members are looked up by name (the delegated
+ * methods, ready, close, emit, exportState...), and each is checked before it is used.
+ */
+export interface DataClient {
+  [member: string]: unknown;
+}
+
+/** A member of a DataClient that can be called; what it takes and returns is known only at run time. */
+export type Method = (...args: unknown[]) => unknown;
+
+export function isMethod(value: unknown): value is Method {
+  return typeof value === 'function';
+}
 
 export interface ChannelSpec {
   Client: DataClientClass;
@@ -31,7 +48,7 @@ export function toDelegateSpec(to: DelegateKind | DelegateSpec | undefined): Del
 /** Methods of the class itself and its own base classes, not of Object / EventEmitter / sdk-base. */
 function publicMethods(Client: DataClientClass): Set<string> {
   const methods = new Set<string>();
-  for (let proto = Client.prototype; proto && !isLibraryPrototype(proto); proto = Object.getPrototypeOf(proto)) {
+  for (let proto: object | null = Client.prototype; proto && !isLibraryPrototype(proto); proto = Object.getPrototypeOf(proto)) {
     for (const name of Object.getOwnPropertyNames(proto)) {
       if (name !== 'constructor' && typeof Object.getOwnPropertyDescriptor(proto, name)?.value === 'function') methods.add(name);
     }
@@ -50,7 +67,7 @@ export function isAsync(fn: Function): boolean {
 
 /** A method anywhere on the class's prototype chain but Object's (accessors are not called to find out). */
 function hasMethod(Client: DataClientClass, name: string): boolean {
-  for (let proto = Client.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+  for (let proto: object | null = Client.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
     const descriptor = Object.getOwnPropertyDescriptor(proto, name);
     if (descriptor) return typeof descriptor.value === 'function';
   }

@@ -1,11 +1,9 @@
 // The subscriptions and publications of this process: sent to the leader (or to the local
 // DataClient), delivered to their listeners, and replayed on every new leader.
-import type { Frame } from '../protocol/index.js';
+import { decodePayload, EMPTY, encodeConnection, encodePayload, Op, type Frame } from '../protocol/index.js';
 import { isLeaderLoss, publicationFailure, resultOf } from './call-policy.js';
 import type { ChannelMember, LocalChannel, LocalSubscription, Route } from './channel.js';
-import { encodeConnection, EMPTY, Op } from './messages.js';
 import type { Logger } from './options.js';
-import { decodePayload, encodePayload } from './payload.js';
 
 /** What cluster-client's follower keeps per client for subscribeTimeout: the keys that got a value, a timer per key. */
 interface MemberKeys {

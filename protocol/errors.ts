@@ -41,8 +41,11 @@ export class EncodeError extends OnelinkError {
   }
 }
 
-/** Any subclass of OnelinkError, whatever its constructor takes. */
-export type OnelinkErrorClass = abstract new (...args: any[]) => OnelinkError;
+/**
+ * Any subclass of OnelinkError, whatever its constructor takes (every parameter list accepts `never`):
+ * the registry never constructs one, errorFromWire only gives its prototype to a rebuilt Error.
+ */
+export type OnelinkErrorClass = abstract new (...args: never[]) => OnelinkError;
 
 const classes = new Map<string, OnelinkErrorClass>();
 

@@ -1,8 +1,7 @@
 // A follower's link to the leader: handshake, requests with ids and deadlines, pushes from the leader.
-import { AuthError, ConnectingHandshake, FrameKind, ProtocolError, type Frame, type HandshakeIdentity } from '../../protocol/index.js';
+import { AuthError, ConnectingHandshake, decodeConnection, FrameKind, Op, ProtocolError, type Frame, type HandshakeIdentity } from '../../protocol/index.js';
 import { DeadlineSweep } from '../deadline-sweep.js';
 import { ResponseTimeoutError } from '../errors.js';
-import { decodeConnection, Op } from '../messages.js';
 import { deadlineFromNow } from '../shared-clock.js';
 import { describeEndpoint, type Endpoint, type Network } from '../transport/connection.js';
 import { FramedTransport, type TransportOptions } from '../transport/framed.js';

@@ -3,15 +3,13 @@
 // A follower's bad bytes close that follower's connection and nothing else; a peer that does not
 // prove it holds the endpoint key gets nothing but the leader's hello.
 import { setMaxListeners } from 'node:events';
-import { encodeValue, encodeVersionRefusal, FrameKind, isVersionMismatch, LeaderHandshake, type ConnectingRole, type Frame, type HandshakeIdentity, type ProtocolError, type Transcode } from '../../protocol/index.js';
+import { decodeArgs, decodeConnection, decodePayload, EMPTY, encodeConnection, encodePayload, encodePayloadToSend, encodeValue, encodeVersionRefusal, ERROR_RESPONSE, errorToWire, FrameKind, isVersionMismatch, LeaderHandshake, OK_RESPONSE, Op, type ConnectingRole, type Frame, type HandshakeIdentity, type Payload, type ProtocolError, type Transcode } from '../../protocol/index.js';
 import { BadRequestError, LeaderClosingError, ObserverRefusedError, OnelinkError, OptionsMismatchError, PeerLimitError } from '../errors.js';
-import { decodeConnection, encodeConnection, EMPTY, ERROR_RESPONSE, errorToWire, OK_RESPONSE, Op } from '../messages.js';
 import { errorCode } from '../observe/call-stats.js';
 import type { FollowerStatus, LeaderCounters, LeaderStatus } from '../observe/status.js';
 import type { Logger } from '../options.js';
 import type { RateLimitedLog } from '../rate-limited-log.js';
 import { checkFrameSize } from '../frame-limit.js';
-import { decodeArgs, decodePayload, encodePayload, encodePayloadToSend, type Payload } from '../payload.js';
 import { isPastDeadline } from '../shared-clock.js';
 import { agreementOf, disagreement, type ChannelAgreement } from '../spec.js';
 import type { Connection } from '../transport/connection.js';

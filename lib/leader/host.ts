@@ -1,7 +1,7 @@
 // The DataClient as the leader holds it: one per channel name, shared by every process.
 // Runs delegated methods, subscribes upstream once per key and fans values out to subscribers.
 import { MethodNotDelegatedError } from '../errors.js';
-import { isAsync, type ChannelSpec } from '../spec.js';
+import { isAsync, isMethod, type ChannelSpec, type DataClient, type Method } from '../spec.js';
 
 /** A subscriber anywhere: a listener in this process or a follower's subscription. */
 export interface Subscriber {
@@ -27,7 +27,8 @@ export interface HandoverCapable {
 }
 
 export class DataClientHost {
-  readonly client: any = null;
+  /** Null when its constructor threw (`ready` rejects with the error). */
+  readonly client: DataClient | null = null;
   readonly ready: Promise<void>;
   private readonly subscriptions = new Map<string, Subscription>();
   private closed = false;
@@ -35,9 +36,11 @@ export class DataClientHost {
   constructor(readonly spec: ChannelSpec, handoverState?: unknown) {
     const { Client, args, overrides } = spec;
     try {
-      this.client = new Client(...args);
-      for (const [key, value] of Object.entries(overrides)) this.client[key] = value;
-      this.ready = this.init(handoverState);
+      // Its members are looked up by name from here on (see DataClient).
+      const client = new Client(...args) as DataClient;
+      this.client = client;
+      for (const [key, value] of Object.entries(overrides)) client[key] = value;
+      this.ready = this.init(client, handoverState);
     } catch (err) {
       this.ready = Promise.reject(err);
     }
@@ -49,9 +52,9 @@ export class DataClientHost {
     return this.subscriptions.size;
   }
 
-  private async init(handoverState: unknown): Promise<void> {
-    const client = this.client;
-    if (typeof client.ready === 'function') {
+  private async init(client: DataClient, handoverState: unknown): Promise<void> {
+    const ready = client.ready;
+    if (isMethod(ready)) {
       await new Promise<void>((resolve, reject) => {
         // sdk-base 4/5 and cluster-client-style clients accept ready(callback); newer ones return a promise.
         let settled = false;
@@ -62,16 +65,17 @@ export class DataClientHost {
           else resolve();
         };
         try {
-          const result = client.ready.length > 0 ? client.ready(done) : client.ready();
-          if (result && typeof result.then === 'function') result.then(() => done(), done);
-          else if (client.ready.length === 0) done();
+          const result = ready.length > 0 ? ready.call(client, done) : ready.call(client);
+          if (isThenable(result)) result.then(() => done(), done);
+          else if (ready.length === 0) done();
         } catch (err) {
           done(err);
         }
       });
     }
-    if (handoverState !== undefined && typeof client.importState === 'function') {
-      await client.importState(handoverState);
+    const importState = client.importState;
+    if (handoverState !== undefined && isMethod(importState)) {
+      await importState.call(client, handoverState);
     }
   }
 
@@ -79,7 +83,7 @@ export class DataClientHost {
   invoke(method: string, args: unknown[]): Promise<unknown> {
     const kind = this.spec.delegates[method]?.to;
     const fn = this.client?.[method];
-    if ((kind !== 'invoke' && kind !== 'invokeOneway') || typeof fn !== 'function') {
+    if ((kind !== 'invoke' && kind !== 'invokeOneway') || !isMethod(fn)) {
       return Promise.reject(new MethodNotDelegatedError(method, this.spec.options.name));
     }
     // A plain function declaring one parameter more than it was given takes a node-style callback.
@@ -91,7 +95,7 @@ export class DataClientHost {
     }
   }
 
-  private invokeWithCallback(fn: Function, method: string, args: unknown[]): Promise<unknown> {
+  private invokeWithCallback(fn: Method, method: string, args: unknown[]): Promise<unknown> {
     return new Promise((resolve, reject) => {
       let settled = false;
       const settle = (err: unknown, value?: unknown) => {
@@ -103,8 +107,8 @@ export class DataClientHost {
       try {
         const result = fn.call(this.client, ...args, settle);
         // Some callback-taking methods also return a promise: whichever answers first wins.
-        if (result && typeof result.then === 'function') {
-          result.then((value: unknown) => settle(null, value), (err: unknown) => settle(err ?? new Error(`${method} rejected`)));
+        if (isThenable(result)) {
+          result.then((value) => settle(null, value), (err: unknown) => settle(err ?? new Error(`${method} rejected`)));
         }
       } catch (err) {
         settle(err);
@@ -132,7 +136,7 @@ export class DataClientHost {
     this.subscriptions.set(key, sub);
     const method = this.delegatedAs('subscribe');
     if (!method) return Promise.resolve();
-    return this.callUpstream(method, reg, sub.upstreamListener).catch((err) => {
+    return callUpstream(method, reg, sub.upstreamListener).catch((err) => {
       // Without an upstream subscription the key would stay dead for every later subscriber.
       if (this.subscriptions.get(key) === created) this.subscriptions.delete(key);
       throw err;
@@ -147,13 +151,13 @@ export class DataClientHost {
     if (sub.subscribers.length > 0) return;
     this.subscriptions.delete(key);
     const method = this.delegatedAs('unSubscribe');
-    if (method) this.callUpstream(method, sub.reg, sub.upstreamListener).catch((err) => this.spec.options.logger.warn(`[onelink] ${this.spec.options.name}.${method} failed:`, err));
+    if (method) callUpstream(method, sub.reg, sub.upstreamListener).catch((err) => this.spec.options.logger.warn(`[onelink] ${this.spec.options.name}.${method.name} failed:`, err));
   }
 
   publish(reg: unknown): Promise<void> {
     const method = this.delegatedAs('publish');
     if (!method) return Promise.resolve();
-    return this.callUpstream(method, reg);
+    return callUpstream(method, reg);
   }
 
   private fanOut(sub: Subscription, value: unknown): void {
@@ -170,28 +174,31 @@ export class DataClientHost {
     }
   }
 
-  private delegatedAs(kind: 'subscribe' | 'unSubscribe' | 'publish' | 'close'): string | undefined {
-    for (const [method, spec] of Object.entries(this.spec.delegates)) {
-      if (spec.to === kind && typeof this.client[method] === 'function') return method;
+  /** The DataClient's method delegated as `kind`, if it has one. */
+  private delegatedAs(kind: 'subscribe' | 'unSubscribe' | 'publish' | 'close'): BoundMethod | undefined {
+    const client = this.client;
+    if (!client) return undefined;
+    for (const [name, spec] of Object.entries(this.spec.delegates)) {
+      if (spec.to !== kind) continue;
+      const fn = client[name];
+      if (isMethod(fn)) return { client, name, fn };
     }
     return undefined;
   }
 
-  private async callUpstream(method: string, ...args: unknown[]): Promise<void> {
-    await this.client[method](...args);
-  }
-
   exportState(): unknown {
-    const client = this.client as Partial<HandoverCapable>;
-    return typeof client.exportState === 'function' ? client.exportState() : undefined;
+    const client = this.client;
+    const exportState = client?.exportState;
+    return isMethod(exportState) ? exportState.call(client) : undefined;
   }
 
   async close(): Promise<void> {
-    if (this.closed || !this.client) return;
+    const client = this.client;
+    if (this.closed || !client) return;
     this.closed = true;
     this.subscriptions.clear();
-    const method = this.delegatedAs('close') ?? (typeof this.client.close === 'function' ? 'close' : undefined);
-    if (method) await this.client[method]();
+    const method = this.delegatedAs('close') ?? ownClose(client);
+    if (method) await callUpstream(method);
   }
 }
 
@@ -201,4 +208,26 @@ function safeDeliver(subscriber: Subscriber, value: unknown, fanOut: number, spe
   } catch (err) {
     spec.options.logger.error(`[onelink] a subscriber of "${spec.options.name}" threw:`, err);
   }
+}
+
+/** A method of the DataClient, with the client it is called on. */
+interface BoundMethod {
+  client: DataClient;
+  name: string;
+  fn: Method;
+}
+
+/** A DataClient's own `close()`, when none is delegated as close. */
+function ownClose(client: DataClient): BoundMethod | undefined {
+  const fn = client.close;
+  return isMethod(fn) ? { client, name: 'close', fn } : undefined;
+}
+
+async function callUpstream(method: BoundMethod, ...args: unknown[]): Promise<void> {
+  await method.fn.apply(method.client, args);
+}
+
+/** What `await` would wait for: an object or function with a `then` method. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

@@ -5,7 +5,7 @@ import type { LocalChannel } from '../channel.js';
 import { ChannelUnavailableError } from '../errors.js';
 import type { ChannelStatus } from '../observe/status.js';
 import type { Logger } from '../options.js';
-import type { ChannelSpec } from '../spec.js';
+import { isMethod, type ChannelSpec, type DataClient } from '../spec.js';
 import { DataClientHost } from './host.js';
 
 interface HostEntry {
@@ -200,11 +200,11 @@ export class DataClientPool {
   /** Events the DataClient emits are emitted again by every client of its name in this process. */
   private reEmitEvents(name: string, host: DataClientHost): void {
     const client = host.client;
-    if (!client || typeof client.emit !== 'function') return;
-    const emit = client.emit;
+    const emit = client?.emit;
+    if (!client || !isMethod(emit)) return;
     const channels = this.channels;
     const logger = this.options.logger;
-    client.emit = function (this: any, event: string | symbol, ...args: unknown[]): boolean {
+    client.emit = function (this: DataClient, event: string | symbol, ...args: unknown[]): unknown {
       let handled = false;
       const members = channels.get(name)?.members;
       if (members && event !== 'ready') {
@@ -214,7 +214,7 @@ export class DataClientPool {
         }
       }
       // An 'error' with no listener would throw inside the DataClient and crash the leader.
-      if (event === 'error' && typeof this.listenerCount === 'function' && this.listenerCount('error') === 0) {
+      if (event === 'error' && isMethod(this.listenerCount) && this.listenerCount('error') === 0) {
         if (!handled) logger.error(`[onelink] "${name}" emitted an error:`, args[0]);
         return handled;
       }

@@ -1,9 +1,8 @@
 // An authenticated observer of an endpoint's leader: it proves it holds the endpoint key with the
 // role 'observer' (it never follows, never takes part in an election) and may only ask for stats.
-import { AuthError, ConnectingHandshake, decodeValue, FrameKind, ProtocolError, type Frame, type HandshakeIdentity } from '../../protocol/index.js';
-import { isErrorResponse } from '../call-policy.js';
+import { AuthError, ConnectingHandshake, decodeValue, EMPTY, encodeConnection, FrameKind, Op, ProtocolError, type Frame, type HandshakeIdentity } from '../../protocol/index.js';
+import { errorOfResponse, isErrorResponse } from '../call-policy.js';
 import { OnelinkError } from '../errors.js';
-import { encodeConnection, EMPTY, errorFromWire, Op } from '../messages.js';
 import { describeEndpoint, type Endpoint, type Network } from '../transport/connection.js';
 import { FramedTransport } from '../transport/framed.js';
 import type { LeaderStatus } from './status.js';
@@ -63,7 +62,7 @@ export class Observer {
     if (this.closedWith) throw this.closedWith;
     this.transport.send(FrameKind.REQUEST, 0, this.nextId++, this.timeout, STATS, EMPTY);
     const frame = await this.wait('the stats');
-    if (isErrorResponse(frame)) throw errorFromWire(decodeValue(frame.application));
+    if (isErrorResponse(frame)) throw errorOfResponse(frame);
     return decodeValue(frame.application) as LeaderStatus;
   }
 

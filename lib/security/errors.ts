@@ -1,3 +1,4 @@
+import { registerErrorClass } from '../../protocol/errors.js';
 import { OnelinkError } from '../errors.js';
 
 /** The per-user runtime directory is missing, unsafe (another owner, a symlink, group/world writable) or unusable. */
@@ -19,4 +20,12 @@ export class SocketPathError extends OnelinkError {
   constructor(message: string, readonly path: string, options?: { cause?: unknown }) {
     super('ERR_ONELINK_SOCKET_PATH', message, options);
   }
+}
+
+for (const [code, Class] of [
+  ['ERR_ONELINK_RUNTIME_DIR', RuntimeDirError],
+  ['ERR_ONELINK_KEY_FILE', KeyFileError],
+  ['ERR_ONELINK_SOCKET_PATH', SocketPathError],
+] as const) {
+  registerErrorClass(code, Class);
 }

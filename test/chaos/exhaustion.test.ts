@@ -4,12 +4,12 @@
 // than a bound, and an honest follower calling throughout sees no error.
 // CI size by default; ONELINK_CHAOS_FULL=1 uses the default bounds and gives each attack up to 120 s (RSS growth <= 256 MiB).
 import assert from 'node:assert/strict';
-import { decodeValue, encodeFrame, FrameKind, PROTOCOL_VERSION } from '../../protocol/index.js';
-import { encodeConnection, OK_RESPONSE, Op } from '../../lib/messages.js';
+import { decodeValue, encodeConnection, encodeFrame, FrameKind, OK_RESPONSE, Op, PROTOCOL_VERSION } from '../../protocol/index.js';
 import { deadlineFromNow } from '../../lib/shared-clock.js';
 import { workerAgreement } from '../functional/helpers.js';
 import { freePort } from '../support/servers.js';
 import { killAll, leaderOf, startWorkers, type WorkerProcess } from '../support/processes.js';
+import type { LoopCounts } from '../support/worker-messages.js';
 import { handshaken as handshakenPeer, isAlive, RawPeer, sleep, waitFor } from '../scenario/helpers.js';
 
 const FULL = process.env.ONELINK_CHAOS_FULL === '1';
@@ -50,7 +50,7 @@ describe('chaos: exhausting a real leader', function () {
   afterEach(async () => {
     for (const peer of peers.splice(0)) peer.destroy();
     assert.ok(isAlive(leader), 'the leader process died');
-    const loop = await honest.call<{ ok: number; failed: Record<string, number> }>('stopLoop', { tag: 'honest' });
+    const loop = await honest.call<LoopCounts>('stopLoop', { tag: 'honest' });
     assert.deepEqual(loop.failed, {}, 'the honest follower saw calls fail during the attack');
     assert.ok(loop.ok > 0);
   });

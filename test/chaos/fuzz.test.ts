@@ -7,8 +7,7 @@
 // Size: ONELINK_FUZZ_FRAMES frames if set, else 10^5 (10^6 with ONELINK_CHAOS_FULL=1).
 // A failure prints its seed; ONELINK_FUZZ_SEED=<seed> replays the same frames.
 import assert from 'node:assert/strict';
-import { decodeValue, encodeFrame, FrameKind, type Frame, type HandshakeIdentity } from '../../protocol/index.js';
-import { decodeConnection, encodeConnection, ERROR_RESPONSE, OK_RESPONSE, Op } from '../../lib/messages.js';
+import { decodeConnection, decodeValue, encodeConnection, encodeFrame, ERROR_RESPONSE, FrameKind, OK_RESPONSE, Op, type Frame, type HandshakeIdentity } from '../../protocol/index.js';
 import { identityFor } from '../../lib/security/identity.js';
 import { workerAgreement } from '../functional/helpers.js';
 import { isAlive } from '../scenario/helpers.js';

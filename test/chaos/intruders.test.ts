@@ -4,6 +4,7 @@
 // it: they fail with AuthError while it holds the port, and elect a real leader once it is gone.
 import assert from 'node:assert/strict';
 import { promisify } from 'node:util';
+import type { SessionData as ExpressSessionData } from 'express-session';
 import { SharedSessionStore } from '../../lib/session/shared-session-store.js';
 import { SESSION_DEFAULTS } from '../../lib/session/options.js';
 import { freePort } from '../support/servers.js';
@@ -24,7 +25,8 @@ const TRIALS = process.env.ONELINK_CHAOS_FULL === '1' ? 30 : 5;
 
 interface Seen {
   bytes: number;
-  frames: Array<{ kind: number; id: number; connection: any; application: number }>;
+  /** Each frame received: its header fields, its decoded connection object, the size of its application body. */
+  frames: Array<{ kind: number; id: number; connection: Record<string, unknown>; application: number }>;
   text: string;
   decodeError: string | null;
 }
@@ -45,7 +47,8 @@ describe('chaos: another OS user against live onelink processes', function () {
       assert.equal(store.isLeader, true);
       const set = promisify(store.set.bind(store));
       const get = promisify(store.get.bind(store));
-      const victim = { cookie: { originalMaxAge: 60000, expires: new Date(Date.now() + 60000), httpOnly: true, path: '/' }, user: 'ada' } as any;
+      // A session as the store holds it: its cookie is plain data, not express-session's Cookie instance.
+      const victim = { cookie: { originalMaxAge: 60000, expires: new Date(Date.now() + 60000), httpOnly: true, path: '/' }, user: 'ada' } as unknown as ExpressSessionData;
       await set('victim', victim);
 
       const { uid, results } = await runAttacker<{ uid: number; results: Array<Seen & { name: string; closedAfterMs: number }> }>(

@@ -14,8 +14,41 @@ import { delay, portIsFree, waitFor } from '../functional/helpers.js';
 
 const fixture = join(root, 'test', 'egg', 'app');
 
-/** GET on a fresh connection each time, so that egg's master spreads requests over its workers. */
-function get(port: number, path: string, timeoutMs = 30000): Promise<any> {
+/** What the app's routes answer (test/egg/app/app/controller/home.js); `worker` is the pid of the worker that answered. */
+interface ConfigValue {
+  key: string;
+  value: string;
+  leaderPid: number;
+}
+interface DataAnswer {
+  worker: number;
+  /** From the plain cluster client, and through the APIClientBase. */
+  data: ConfigValue;
+  api: ConfigValue;
+  leader: boolean;
+}
+interface NewsAnswer {
+  worker: number;
+  news: string[];
+}
+interface FailAnswer {
+  worker: number;
+  failed: boolean;
+  name?: string;
+  code?: string;
+  message?: string;
+}
+interface ResolveAnswer {
+  fromApp: string;
+  fromEgg: string;
+  name: string;
+  requireType: string;
+}
+/** What egg.start() in single.js sends its parent. */
+type SingleMessage = { type: 'listening'; pid: number } | { type: 'closed'; clientsClosed: boolean; sockets: number } | { type: 'error'; message: string; code?: string };
+
+/** GET on a fresh connection each time, so that egg's master spreads requests over its workers; T is what the route answers. */
+function get<T>(port: number, path: string, timeoutMs = 30000): Promise<T> {
   return new Promise((resolve, reject) => {
     const req = http.get({ host: '127.0.0.1', port, path, agent: false, timeout: timeoutMs }, (res) => {
       let body = '';
@@ -23,7 +56,7 @@ function get(port: number, path: string, timeoutMs = 30000): Promise<any> {
       res.on('data', (chunk) => (body += chunk));
       res.on('end', () => {
         if (res.statusCode !== 200) reject(new Error(`GET ${path}: HTTP ${res.statusCode} ${body}`));
-        else resolve(JSON.parse(body));
+        else resolve(JSON.parse(body) as T);
       });
     });
     req.on('timeout', () => req.destroy(new Error(`GET ${path}: no response within ${timeoutMs} ms`)));
@@ -32,11 +65,11 @@ function get(port: number, path: string, timeoutMs = 30000): Promise<any> {
 }
 
 /** GETs `path` until `count` different workers have answered; the last answer of each, by pid. */
-async function answersOfWorkers(port: number, path: string, count: number): Promise<Map<number, any>> {
-  const byWorker = new Map<number, any>();
+async function answersOfWorkers<T extends { worker: number }>(port: number, path: string, count: number): Promise<Map<number, T>> {
+  const byWorker = new Map<number, T>();
   await waitFor(`answers to ${path} from ${count} workers`, async () => {
     // A connection egg's master handed to a worker that is being replaced can hang: poll on short requests.
-    const answer = await get(port, path, 5000);
+    const answer = await get<T>(port, path, 5000);
     byWorker.set(answer.worker, answer);
     return byWorker.size >= count;
   }, 30000);
@@ -116,7 +149,7 @@ describe('egg 3 with this package as cluster-client', function () {
     });
 
     it('loads this package as cluster-client, in egg and in the app', async () => {
-      const resolved = await get(port, '/resolve');
+      const resolved = await get<ResolveAnswer>(port, '/resolve');
       assert.equal(resolved.name, 'onelink');
       assert.equal(resolved.requireType, 'function');
       assert.equal(resolved.fromEgg, resolved.fromApp);
@@ -124,7 +157,7 @@ describe('egg 3 with this package as cluster-client', function () {
     });
 
     it('serves the same data to every worker, from one DataClient in the agent, plain and through APIClientBase', async () => {
-      const answers = await answersOfWorkers(port, '/data', 2);
+      const answers = await answersOfWorkers<DataAnswer>(port, '/data', 2);
       const leaderPid = [...answers.values()][0].data.leaderPid;
       for (const answer of answers.values()) {
         assert.deepEqual(answer.data, { key: 'a', value: 'v-a', leaderPid });
@@ -139,7 +172,7 @@ describe('egg 3 with this package as cluster-client', function () {
       await get(port, '/publish?value=first');
       const answers = new Map<number, string[]>();
       await waitFor('"first" in both workers', async () => {
-        const answer = await get(port, '/news');
+        const answer = await get<NewsAnswer>(port, '/news');
         answers.set(answer.worker, answer.news);
         return answers.size === 2 && [...answers.values()].every((news) => news.includes('first'));
       }, 20000);
@@ -147,19 +180,19 @@ describe('egg 3 with this package as cluster-client', function () {
     });
 
     it('passes an error of the DataClient on to the worker with its code', async () => {
-      const answer = await get(port, '/fail?code=E_CONFIG_REFUSED');
+      const answer = await get<FailAnswer>(port, '/fail?code=E_CONFIG_REFUSED');
       assert.equal(answer.failed, true);
       assert.equal(answer.code, 'E_CONFIG_REFUSED');
-      assert.match(answer.message, /config store refused \(E_CONFIG_REFUSED\)/);
+      assert.match(answer.message ?? '', /config store refused \(E_CONFIG_REFUSED\)/);
     });
 
     it('a worker killed with SIGKILL is replaced by egg, and the new worker follows the agent', async () => {
-      const before = await answersOfWorkers(port, '/data', 2);
+      const before = await answersOfWorkers<DataAnswer>(port, '/data', 2);
       const leaderPid = [...before.values()][0].data.leaderPid;
       const [killed] = before.keys();
       process.kill(killed, 'SIGKILL');
       const fresh = await waitFor('an answer from the worker egg forks in place of the killed one', async () => {
-        const answer = await get(port, '/data', 5000).catch(() => undefined);
+        const answer = await get<DataAnswer>(port, '/data', 5000).catch(() => undefined);
         return answer && !before.has(answer.worker) ? answer : undefined;
       }, 45000);
       assert.deepEqual(fresh.data, { key: 'a', value: 'v-a', leaderPid });
@@ -168,7 +201,7 @@ describe('egg 3 with this package as cluster-client', function () {
 
     /** Kills the agent; returns its pid once `delayMs` have passed since. */
     async function killAgent(delayMs: number): Promise<number> {
-      const answers = await answersOfWorkers(port, '/data', 2);
+      const answers = await answersOfWorkers<DataAnswer>(port, '/data', 2);
       const agentPid = [...answers.values()][0].data.leaderPid;
       process.kill(agentPid, 'SIGKILL');
       await delay(delayMs);
@@ -178,7 +211,7 @@ describe('egg 3 with this package as cluster-client', function () {
     it('an agent killed with SIGKILL is restarted by egg; requests made in the gap wait and succeed in every worker', async () => {
       // Half a second: the workers have seen the agent go, and egg starts the new one after 1 s.
       const oldLeader = await killAgent(500);
-      const inGap = await Promise.all([get(port, '/data', 60000), get(port, '/data', 60000)]);
+      const inGap = await Promise.all([get<DataAnswer>(port, '/data', 60000), get<DataAnswer>(port, '/data', 60000)]);
       assert.equal(new Set(inGap.map((answer) => answer.worker)).size, 2, 'both workers answered');
       const newLeader = inGap[0].data.leaderPid;
       assert.notEqual(newLeader, oldLeader);
@@ -191,7 +224,7 @@ describe('egg 3 with this package as cluster-client', function () {
       // The subscriptions of both workers moved to the new agent.
       await get(port, '/publish?value=after-agent-restart');
       await waitFor('"after-agent-restart" in both workers', async () => {
-        const answers = await answersOfWorkers(port, '/news', 2);
+        const answers = await answersOfWorkers<NewsAnswer>(port, '/news', 2);
         return [...answers.values()].every((answer) => answer.news.includes('after-agent-restart'));
       }, 20000);
     });
@@ -200,7 +233,7 @@ describe('egg 3 with this package as cluster-client', function () {
       // The worker may send the call before it sees the agent gone: the call is then in flight when
       // the leader is lost, and only a method declared idempotent (getConfig, a read) is sent again.
       const oldLeader = await killAgent(0);
-      const answer = await get(port, '/data', 60000);
+      const answer = await get<DataAnswer>(port, '/data', 60000);
       assert.notEqual(answer.data.leaderPid, oldLeader);
       assert.deepEqual(answer.data, { key: 'a', value: 'v-a', leaderPid: answer.data.leaderPid });
     });
@@ -230,28 +263,28 @@ describe('egg 3 with this package as cluster-client', function () {
       port = await freePort();
       const started = fork(join(app, 'single.js'), [String(port)], { cwd: app, env, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       child = started;
-      const first: any = await new Promise((resolve, reject) => {
-        started.once('message', resolve);
+      const first = await new Promise<SingleMessage>((resolve, reject) => {
+        started.once('message', (message) => resolve(message as SingleMessage));
         started.once('exit', (code, signal) => reject(new Error(`single.js exited (${code ?? signal}) before listening`)));
       });
-      if (first.type !== 'listening') throw new Error(`egg.start() failed: ${first.message}`);
+      if (first.type !== 'listening') throw new Error(`egg.start() failed: ${'message' in first ? first.message : first.type}`);
     });
     after(() => {
       if (child?.pid) killIfAlive(child.pid);
     });
 
     it('serves data, subscriptions and errors from the DataClient in this one process', async () => {
-      const answer = await get(port, '/data');
+      const answer = await get<DataAnswer>(port, '/data');
       assert.deepEqual(answer.data, { key: 'a', value: 'v-a', leaderPid: child!.pid });
       assert.deepEqual(answer.api, { key: 'b', value: 'api-b', leaderPid: child!.pid });
       await get(port, '/publish?value=single');
-      await waitFor('"single" delivered', async () => (await get(port, '/news')).news.includes('single'), 10000);
-      assert.deepEqual((await get(port, '/news')).news, ['single']);
-      assert.equal((await get(port, '/fail?code=E_SINGLE')).code, 'E_SINGLE');
+      await waitFor('"single" delivered', async () => (await get<NewsAnswer>(port, '/news')).news.includes('single'), 10000);
+      assert.deepEqual((await get<NewsAnswer>(port, '/news')).news, ['single']);
+      assert.equal((await get<FailAnswer>(port, '/fail?code=E_SINGLE')).code, 'E_SINGLE');
     });
 
     it('app.close() closes every cluster client and leaves no socket open', async () => {
-      const closed = new Promise<any>((resolve) => child!.on('message', (msg: any) => msg.type === 'closed' && resolve(msg)));
+      const closed = new Promise<SingleMessage>((resolve) => child!.on('message', (message) => (message as SingleMessage).type === 'closed' && resolve(message as SingleMessage)));
       child!.send('close');
       // egg's own timers (egg-schedule, egg-watcher's development source) keep the process alive after
       // app.close(), whichever cluster-client is installed: what the clients hold is checked instead.

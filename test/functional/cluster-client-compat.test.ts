@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { cluster } from '../../lib/index.js';
 import { EchoClient } from '../fixtures/echo-client.js';
+import type { TypedResult } from '../fixtures/extra-clients.js';
 import { killAll, WorkerProcess, type WorkerConfig } from '../support/processes.js';
 import { freePort } from '../support/servers.js';
 import { createClient, delay, onClient, silentLogger, waitFor } from './helpers.js';
@@ -35,7 +36,7 @@ describe('cluster-client 3.7 behaviours egg relies on', () => {
       assert.equal(await onClient(agent, 'app', 'invoke', { method: 'pid' }), agent.pid);
       assert.equal(await onClient(agent, 'app', 'invoke', { method: 'instanceCount' }), 1);
       const args = [{ at: new Date(0), bytes: Buffer.from('ab'), nothing: null }];
-      assert.deepEqual((await onClient(agent, 'app', 'invokeTyped', { method: 'echo', args })).value, await agent.invoke('echo', ...args));
+      assert.deepEqual((await onClient<TypedResult>(agent, 'app', 'invokeTyped', { method: 'echo', args })).value, await agent.invoke('echo', ...args));
       assert.equal(await onClient(agent, 'app', 'invoke', { method: 'increment' }), 1);
       assert.equal(await agent.invoke('increment'), 2);
 
@@ -82,7 +83,7 @@ describe('cluster-client 3.7 behaviours egg relies on', () => {
     const followers = await Promise.all(['f1', 'f2'].map((from) => started({ port, publishFirst: { key: 'news', from } })));
     workers.push(...followers);
     const expectRuns = async (on: WorkerProcess, froms: string[]) => {
-      await waitFor(`${froms.length} publications`, async () => (await on.invoke('publications')).length >= froms.length, 10000);
+      await waitFor(`${froms.length} publications`, async () => (await on.invoke<unknown[]>('publications')).length >= froms.length, 10000);
       await delay(300); // a second run would come now
       const runs: Array<{ from: string }> = await on.invoke('publications');
       assert.deepEqual(runs.map((reg) => reg.from).sort(), froms);

@@ -5,6 +5,7 @@ import { cluster, NoLeaderError, NotLeaderError } from '../../lib/index.js';
 import { EchoClient } from '../fixtures/echo-client.js';
 import { createEchoClient } from '../fixtures/extra-clients.js';
 import { killAll, leaderOf, startWorkers, WorkerProcess } from '../support/processes.js';
+import { rejectionOf } from '../support/rejections.js';
 import { freePort } from '../support/servers.js';
 import { createClient, delay, onClient, portIsFree, silentLogger } from './helpers.js';
 
@@ -42,7 +43,7 @@ describe('election options', function () {
     it('true while another process holds the port: ready() rejects with NotLeaderError', async () => {
       const client = createEchoClient({ port, options: { isLeader: true } });
       closeLater.push(client);
-      const err = await client.ready().then(() => assert.fail('ready() resolved'), (e: any) => e);
+      const err = await rejectionOf(client.ready(), 'ready()');
       assert.ok(err instanceof NotLeaderError, String(err));
       assert.equal(err.code, 'ERR_ONELINK_NOT_LEADER');
       assert.match(err.message, new RegExp(String(port)));
@@ -73,7 +74,7 @@ describe('election options', function () {
       const client = createEchoClient({ port: nobody, options: { isLeader: false, maxWaitTime: 400 } });
       closeLater.push(client);
       const started = Date.now();
-      const err = await client.ready().then(() => assert.fail('ready() resolved'), (e: any) => e);
+      const err = await rejectionOf(client.ready(), 'ready()');
       assert.ok(err instanceof NoLeaderError, String(err));
       assert.equal(err.code, 'ERR_ONELINK_NO_LEADER');
       assert.ok(Date.now() - started >= 350, `failed after ${Date.now() - started} ms, before maxWaitTime`);

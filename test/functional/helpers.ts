@@ -18,7 +18,7 @@ export function createClient(worker: WorkerProcess, config: ExtraClientConfig): 
 }
 
 /** Runs `op` on the worker's extra client `id` (invoke, callback, isLeader, subscribe, unsubscribe, publish, close). */
-export function onClient<T = any>(worker: WorkerProcess, id: string, op: string, payload: Record<string, unknown> = {}): Promise<T> {
+export function onClient<T = unknown>(worker: WorkerProcess, id: string, op: string, payload: Record<string, unknown> = {}): Promise<T> {
   return worker.call<T>('client', { op, client: id, ...payload });
 }
 

@@ -3,8 +3,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { MethodNotDelegatedError, OptionsMismatchError, ResponseTimeoutError } from '../../lib/index.js';
-import { createEchoClient, WORKER_DELEGATES } from '../fixtures/extra-clients.js';
+import { createEchoClient, WORKER_DELEGATES, type SeenError, type TypedResult } from '../fixtures/extra-clients.js';
 import { killAll, leaderOf, startWorkers, type WorkerProcess } from '../support/processes.js';
+import { rejection, rejectionOf } from '../support/rejections.js';
+import type { LoopCounts } from '../support/worker-messages.js';
 import { freePort } from '../support/servers.js';
 import { createClient, onClient, RawPeer, waitFor, workerAgreement } from './helpers.js';
 
@@ -46,8 +48,9 @@ describe('calls across 3 processes', function () {
       assert.deepEqual(await w.invoke('echo', value), value);
       assert.equal(await w.invoke('echo', null), null);
       assert.equal(await w.invoke('echo', undefined), undefined);
-      const date = await onClient(w, 'typed', 'invokeTyped', { method: 'echo', args: [value.when] });
+      const date = await onClient<TypedResult>(w, 'typed', 'invokeTyped', { method: 'echo', args: [value.when] });
       assert.equal(date.kind, 'Date');
+      assert.ok(date.value instanceof Date);
       assert.equal(date.value.getTime(), value.when.getTime());
     }
   });
@@ -55,10 +58,11 @@ describe('calls across 3 processes', function () {
   it('carries Buffers holding every byte value, alone and nested, as Buffers', async () => {
     const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
     for (const w of [followers[0], leader]) {
-      const alone = await onClient(w, 'typed', 'invokeTyped', { method: 'echo', args: [bytes] });
+      const alone = await onClient<TypedResult>(w, 'typed', 'invokeTyped', { method: 'echo', args: [bytes] });
       assert.equal(alone.kind, 'Buffer');
+      assert.ok(alone.value instanceof Uint8Array);
       assert.ok(bytes.equals(Buffer.from(alone.value)));
-      const nested = await onClient(w, 'typed', 'invoke', { method: 'echo', args: [{ bytes, list: [bytes.subarray(250)] }] });
+      const nested = await onClient<{ bytes: Uint8Array; list: Uint8Array[] }>(w, 'typed', 'invoke', { method: 'echo', args: [{ bytes, list: [bytes.subarray(250)] }] });
       assert.ok(bytes.equals(Buffer.from(nested.bytes)));
       assert.ok(bytes.subarray(250).equals(Buffer.from(nested.list[0])));
     }
@@ -67,12 +71,13 @@ describe('calls across 3 processes', function () {
   it('carries a 1 MiB Buffer and a 1 MiB string', async () => {
     const buffer = randomBytes(1024 * 1024);
     const text = 'aé中😀'.repeat(1024 * 1024 / 5).padEnd(1024 * 1024, 'z');
-    const echoed = await onClient(followers[0], 'typed', 'invokeTyped', { method: 'echo', args: [buffer] });
+    const echoed = await onClient<TypedResult>(followers[0], 'typed', 'invokeTyped', { method: 'echo', args: [buffer] });
     assert.equal(echoed.kind, 'Buffer');
+    assert.ok(echoed.value instanceof Uint8Array);
     assert.ok(buffer.equals(Buffer.from(echoed.value)));
-    const inObject = await followers[1].invoke('echo', { buffer });
+    const inObject = await followers[1].invoke<{ buffer: Uint8Array }>('echo', { buffer });
     assert.ok(buffer.equals(Buffer.from(inObject.buffer)));
-    const echoedText = await followers[1].invoke('echo', text);
+    const echoedText = await followers[1].invoke<string>('echo', text);
     assert.equal(echoedText.length, text.length);
     assert.equal(echoedText, text);
   });
@@ -107,21 +112,21 @@ describe('calls across 3 processes', function () {
   it('delivers an async error with name, message, code, stack and other own properties', async () => {
     const props = { message: 'upstream refused', code: 'ERR_UPSTREAM', status: 503, detail: { retryAfter: 2, hosts: ['a', 'b'] } };
     for (const w of [followers[0], leader]) {
-      const err = await w.invoke('fail', props).then(() => assert.fail('fail() resolved'), (e: any) => e);
+      const err = await rejection(w.invoke('fail', props), 'fail()');
       assert.equal(err.name, 'TypeError');
       assert.equal(err.message, 'upstream refused');
       assert.equal(err.code, 'ERR_UPSTREAM');
       assert.equal(err.status, 503);
       assert.deepEqual(err.detail, props.detail);
       // The stack is the one thrown in the leader's DataClient.
-      assert.match(err.stack, /TypeError: upstream refused/);
-      assert.match(err.stack, /echo-client/);
+      assert.match(err.stack ?? '', /TypeError: upstream refused/);
+      assert.match(err.stack ?? '', /echo-client/);
     }
   });
 
   it('survives a synchronous throw in the DataClient and keeps serving', async () => {
     for (const w of [followers[0], leader]) {
-      const err = await w.invoke('syncThrow', 'sync boom').then(() => assert.fail('syncThrow resolved'), (e: any) => e);
+      const err = await rejection(w.invoke('syncThrow', 'sync boom'), 'syncThrow()');
       assert.equal(err.name, 'RangeError');
       assert.equal(err.message, 'sync boom');
       assert.equal(err.code, 'ERR_SYNC');
@@ -132,10 +137,10 @@ describe('calls across 3 processes', function () {
   });
 
   it('delivers a node-callback error, promise-style and callback-style', async () => {
-    const promised = await followers[0].invoke('callbackStyle', 'bad').then(() => assert.fail('resolved'), (e: any) => e);
+    const promised = await rejection(followers[0].invoke('callbackStyle', 'bad'));
     assert.equal(promised.message, 'bad value');
     assert.equal(promised.code, 'ERR_CB');
-    const called = await followers[0].call('callback', { method: 'callbackStyle', args: ['bad'] }).then(() => assert.fail('resolved'), (e: any) => e);
+    const called = await rejection(followers[0].call('callback', { method: 'callbackStyle', args: ['bad'] }));
     assert.equal(called.code, 'ERR_CB');
   });
 
@@ -168,16 +173,16 @@ describe('calls across 3 processes', function () {
     ];
     for (const w of [...followers, leader]) {
       for (const { kind, expected, code, message } of cases) {
-        const seen = await onClient(w, 'typed', 'invokeError', { method: 'failWithOnelinkError', args: [kind], expected });
+        const seen = await onClient<SeenError>(w, 'typed', 'invokeError', { method: 'failWithOnelinkError', args: [kind], expected });
         const where = `${kind} in ${w === leader ? 'the leader' : 'a follower'}: ${JSON.stringify(seen)}`;
-        assert.equal(seen.rejected, true, where);
+        assert.ok(seen.rejected, where);
         assert.equal(seen.instanceOfExpected, true, where);
         assert.equal(seen.instanceOfOnelinkError, true, where);
         assert.equal(seen.constructorName, expected, where);
         assert.equal(seen.name, expected, where);
         assert.equal(seen.code, code, where);
         assert.match(seen.message, message, where);
-        assert.match(seen.stack, /failWithOnelinkError/, where);
+        assert.match(seen.stack ?? '', /failWithOnelinkError/, where);
       }
     }
   });
@@ -185,7 +190,8 @@ describe('calls across 3 processes', function () {
   it('fails ready() with OptionsMismatchError for a follower with another delegate list', async () => {
     const client = createEchoClient({ port, delegates: { ...WORKER_DELEGATES, noop: 'invoke', increment: 'invokeOneway' } });
     try {
-      const err = await client.ready().then(() => assert.fail('ready() resolved'), (e: any) => e);
+      const err = await rejectionOf(client.ready(), 'ready()');
+      assert.ok(err instanceof OptionsMismatchError, String(err));
       assert.equal(err.code, 'ERR_ONELINK_OPTIONS_MISMATCH');
       assert.equal(err.name, OptionsMismatchError.name);
       assert.match(err.message, /delegate "noop": leader invokeOneway, follower invoke/);
@@ -203,7 +209,7 @@ describe('calls across 3 processes', function () {
       await client.ready();
       assert.equal(client.isClusterClientLeader, false);
       const started = Date.now();
-      const err = await client.slow(2000).then(() => assert.fail('slow() resolved'), (e: any) => e);
+      const err = await rejectionOf(client.slow(2000), 'slow()');
       assert.ok(err instanceof ResponseTimeoutError, String(err));
       assert.equal(err.code, 'ERR_ONELINK_RESPONSE_TIMEOUT');
       assert.match(err.message, /slow/);
@@ -220,7 +226,7 @@ describe('calls across 3 processes', function () {
       const calls = followers.flatMap((f) => Array.from({ length: 100 }, (_, i) => f.invoke('echo', i).then((v) => assert.equal(v, i))));
       await Promise.all(calls);
     } finally {
-      const loop = await leader.call('stopLoop', { tag: 'busy' });
+      const loop = await leader.call<LoopCounts>('stopLoop', { tag: 'busy' });
       assert.ok(loop.ok > 0, 'the leader loop ran');
       assert.deepEqual(loop.failed, {});
     }

@@ -67,7 +67,7 @@ describe('leader loss, hand-over and release of the port', function () {
     this.test!.title += ` (took over in ${Date.now() - started} ms)`;
     assert.ok(alive(closing), 'closing the client does not end the process');
     assert.equal(await staying.invoke('pid'), staying.pid);
-    assert.equal(await staying.invoke('echo', { still: 'working' }).then((v: any) => v.still), 'working');
+    assert.equal(await staying.invoke<{ still: string }>('echo', { still: 'working' }).then((v) => v.still), 'working');
     await waitFor('the subscription on the new leader', async () => (await staying.invoke('upstreamSubscriptions', 'feed')) === 1);
     await staying.invoke('trigger', 'feed', 'after-close');
     assert.equal((await staying.waitForValues('feed', 3))[2], 'after-close');

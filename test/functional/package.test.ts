@@ -14,13 +14,28 @@ import { waitFor } from './helpers.js';
 const fixtures = join(root, 'test', 'fixtures');
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 
+/** What package-esm.mjs sends: what its module surface looks like, whether it got ready, and replies. */
+type AppMessage =
+  | { type: 'surface'; [check: string]: unknown }
+  | { type: 'ready'; leader: boolean; pid: number }
+  | { type: 'ready-error'; message: string }
+  | { type: 'reply'; id: number; value?: unknown; error?: string };
+
+/** What its Counter's add(n) answers. */
+interface Added {
+  count: number;
+  pid: number;
+  prefix: string;
+  instances: number;
+}
+
 /** A forked package-esm.mjs process, driven over IPC. */
 class AppProcess {
-  readonly messages: any[] = [];
+  readonly messages: AppMessage[] = [];
   private nextId = 1;
 
   constructor(readonly child: ChildProcess) {
-    child.on('message', (msg) => this.messages.push(msg));
+    child.on('message', (msg) => this.messages.push(msg as AppMessage));
   }
 
   static start(app: string, port: number): AppProcess {
@@ -28,16 +43,17 @@ class AppProcess {
     return new AppProcess(fork(join(app, 'package-esm.mjs'), [String(port)], { cwd: app, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   }
 
-  message(type: string): Promise<any> {
-    return waitFor(`a "${type}" message`, () => this.messages.find((m) => m.type === type), 15000);
+  message<K extends AppMessage['type']>(type: K): Promise<Extract<AppMessage, { type: K }>> {
+    return waitFor(`a "${type}" message`, () => this.messages.find((m): m is Extract<AppMessage, { type: K }> => m.type === type), 15000);
   }
 
-  async call(cmd: string, payload: Record<string, unknown> = {}): Promise<any> {
+  /** Sends a command; resolves with the reply's value, which the caller knows to be a T. */
+  async call<T>(cmd: string, payload: Record<string, unknown> = {}): Promise<T> {
     const id = this.nextId++;
     this.child.send({ id, cmd, ...payload });
-    const reply = await waitFor(`the reply to ${cmd}`, () => this.messages.find((m) => m.type === 'reply' && m.id === id), 5000);
+    const reply = await waitFor(`the reply to ${cmd}`, () => this.messages.find((m): m is Extract<AppMessage, { type: 'reply' }> => m.type === 'reply' && m.id === id), 5000);
     if (reply.error) throw new Error(reply.error);
-    return reply.value;
+    return reply.value as T;
   }
 
   kill(): void {
@@ -111,18 +127,19 @@ describe('the built package', function () {
         assert.deepEqual(await app.message('surface'), { type: 'surface', defaultIsNamed: true, clusterClose: true, clusterAPIClientBase: true, closeType: 'function', namespaceDefault: true, namedError: true });
       }
       const ready = await Promise.all(apps.map((app) => app.message('ready')));
-      assert.equal(ready.filter((r) => r.leader).length, 1, JSON.stringify(ready));
-      const leaderPid = ready.find((r) => r.leader).pid;
+      const leaders = ready.filter((r) => r.leader);
+      assert.equal(leaders.length, 1, JSON.stringify(ready));
+      const leaderPid = leaders[0].pid;
 
-      const results = [];
-      for (const app of [apps[0], apps[1], apps[0]]) results.push(await app.call('add', { n: 5 }));
+      const results: Added[] = [];
+      for (const app of [apps[0], apps[1], apps[0]]) results.push(await app.call<Added>('add', { n: 5 }));
       assert.deepEqual(results.map((r) => r.count), [5, 10, 15], 'one Counter behind both processes');
       for (const r of results) assert.deepEqual({ pid: r.pid, prefix: r.prefix, instances: r.instances }, { pid: leaderPid, prefix: 'n-', instances: 1 });
 
       const follower = apps[ready.findIndex((r) => !r.leader)];
-      assert.equal(await follower.call('close'), true);
+      assert.equal(await follower.call<boolean>('close'), true);
       const leader = apps[ready.findIndex((r) => r.leader)];
-      assert.equal((await leader.call('add', { n: 1 })).count, 16);
+      assert.equal((await leader.call<Added>('add', { n: 1 })).count, 16);
     });
   });
 });

@@ -1,7 +1,9 @@
 // ready() when the DataClient fails to start: the init error reaches every process, late joiners too.
 import assert from 'node:assert/strict';
 import { killAll, leaderOf, startWorkers, WorkerProcess } from '../support/processes.js';
+import { rejection } from '../support/rejections.js';
 import { freePort } from '../support/servers.js';
+import type { SentError } from '../support/worker-messages.js';
 
 describe('ready() with a DataClient whose init fails', function () {
   this.timeout(30000);
@@ -15,7 +17,7 @@ describe('ready() with a DataClient whose init fails', function () {
   });
   after(() => killAll(workers));
 
-  function assertInitError(error: Record<string, any> | undefined, who: string): void {
+  function assertInitError(error: SentError | undefined, who: string): void {
     assert.ok(error, `${who}: ready() resolved`);
     assert.equal(error.name, 'InitError', who);
     assert.equal(error.message, initError.message, who);
@@ -33,7 +35,7 @@ describe('ready() with a DataClient whose init fails', function () {
 
   it('fails calls with the init error too', async () => {
     for (const w of workers) {
-      const err = await w.invoke('echo', 1).then(() => assert.fail('echo resolved'), (e: any) => e);
+      const err = await rejection(w.invoke('echo', 1), 'echo()');
       assertInitError(err, `worker ${w.pid}`);
     }
   });

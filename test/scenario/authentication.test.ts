@@ -10,15 +10,12 @@ import { AuthError, cluster, HandshakeError, RuntimeDirError } from '../../lib/i
 import { portIsFree } from '../functional/helpers.js';
 import { decodeValue, encodeFrame, encodeValue, FrameDecoder, FrameKind, type Frame } from '../../protocol/index.js';
 import { EchoClient } from '../fixtures/echo-client.js';
+import { rejectionOf } from '../support/rejections.js';
 import { freePort } from '../support/servers.js';
 import { killAll, leaderOf, startWorkers, type WorkerProcess } from '../support/processes.js';
 import { isAlive, singleLeader, waitFor } from './helpers.js';
 
 const silent = { info() {}, warn() {}, error() {}, debug() {} };
-
-async function refusal(promise: Promise<unknown>): Promise<any> {
-  return promise.then(() => assert.fail('expected a rejection'), (err) => err);
-}
 
 /** A frame of protocol version 1, as a process of an older onelink sends it. */
 function versionOneFrame(connection: unknown): Buffer {
@@ -47,7 +44,7 @@ describe('scenario: authentication between real processes', function () {
     assert.equal(await leader!.call('isLeader'), true);
     const client = cluster(EchoClient, { port, secret: 'wrong secret', isLeader: false, maxWaitTime: 5000, logger: silent }).create();
     try {
-      const err = await refusal(client.ready());
+      const err = await rejectionOf(client.ready(), 'ready()');
       assert.ok(err instanceof AuthError, String(err));
       assert.equal(err.code, 'ERR_ONELINK_AUTH');
       assert.equal(
@@ -55,14 +52,14 @@ describe('scenario: authentication between real processes', function () {
         `127.0.0.1:${port} is held by a process that cannot prove it holds this application's key (another user or application?); ` +
           `held by pid ${leader!.pid} (node), uid ${process.getuid!()} (this user): give this application its own port or path, or stop that process`,
       );
-      assert.equal((await refusal(client.echo('x'))).code, 'ERR_ONELINK_AUTH');
+      await assert.rejects(client.echo('x'), { code: 'ERR_ONELINK_AUTH' });
     } finally {
       await client.close();
     }
     // Without a secret, the key comes from the runtime directory: not the leader's either.
     const keyFileFollower = cluster(EchoClient, { port, isLeader: false, maxWaitTime: 5000, logger: silent }).create();
     try {
-      assert.equal((await refusal(keyFileFollower.ready())).code, 'ERR_ONELINK_AUTH');
+      await assert.rejects(keyFileFollower.ready(), { code: 'ERR_ONELINK_AUTH' });
     } finally {
       await keyFileFollower.close();
     }
@@ -79,10 +76,10 @@ describe('scenario: authentication between real processes', function () {
     process.env.ONELINK_RUNTIME_DIR = runtimeDir;
     const client = cluster(EchoClient, { port, maxWaitTime: 5000, logger: silent }).create();
     try {
-      const err = await refusal(client.ready());
+      const err = await rejectionOf(client.ready(), 'ready()');
       assert.ok(err instanceof RuntimeDirError, String(err));
       assert.match(err.message, /is writable by every user \(mode 0777\): run chmod 700/);
-      assert.equal((await refusal(client.echo('x'))).code, 'ERR_ONELINK_RUNTIME_DIR');
+      await assert.rejects(client.echo('x'), { code: 'ERR_ONELINK_RUNTIME_DIR' });
       assert.equal(await portIsFree(port), true, 'a process that cannot read its key took the port');
     } finally {
       if (saved === undefined) delete process.env.ONELINK_RUNTIME_DIR;
@@ -127,7 +124,7 @@ describe('scenario: authentication between real processes', function () {
     await new Promise<void>((resolve) => oldLeader.listen(port, '127.0.0.1', resolve));
     const client = cluster(EchoClient, { port, maxWaitTime: 5000, logger: silent }).create();
     try {
-      const err = await refusal(client.ready());
+      const err = await rejectionOf(client.ready(), 'ready()');
       assert.ok(err instanceof HandshakeError, String(err));
       assert.match(err.message, /protocol version mismatch: peer speaks onelink protocol 1, this side 2/);
     } finally {

@@ -69,17 +69,6 @@ export function singleLeader(workers: WorkerProcess[], timeoutMs = 10000): Promi
   }, timeoutMs);
 }
 
-/** A single invoke that must reject: its error, as the worker sent it. */
-export async function rejection(call: Promise<unknown>): Promise<Record<string, any>> {
-  try {
-    const value = await call;
-    assert.fail(`expected a rejection, got ${JSON.stringify(value)}`);
-  } catch (err) {
-    if (err instanceof assert.AssertionError) throw err;
-    return err as Record<string, any>;
-  }
-}
-
 /** A raw TCP client of the port: collects decoded frames (or notes that the bytes were not frames) and tells when the peer closed. */
 export class RawPeer {
   readonly frames: Frame[] = [];

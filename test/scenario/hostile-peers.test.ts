@@ -6,6 +6,7 @@ import { decodeValue, encodeConnection, encodeFrame, encodeValue, ERROR_RESPONSE
 import { workerAgreement } from '../functional/helpers.js';
 import { freePort } from '../support/servers.js';
 import { killAll, leaderOf, startWorkers, type WorkerProcess } from '../support/processes.js';
+import type { LoopCounts } from '../support/worker-messages.js';
 import { followerHandshake, handshaken, isAlive, RawPeer, sleep, waitFor } from './helpers.js';
 import { deadlineFromNow } from '../../lib/shared-clock.js';
 
@@ -25,10 +26,15 @@ function responseTo(peer: RawPeer, id: number): Promise<Frame> {
   }, 5000, 10);
 }
 
-async function errorReply(peer: RawPeer, id: number): Promise<Record<string, any>> {
+/** The error a request got back, as the leader sent it (plain data: see errorToWire). */
+async function errorReply(peer: RawPeer, id: number): Promise<{ name: string; message: string; code?: unknown }> {
   const frame = await responseTo(peer, id);
   assert.ok(frame.connection.equals(ERROR_RESPONSE), `request ${id} got a success response`);
-  return decodeValue(frame.application) as Record<string, any>;
+  const error = decodeValue(frame.application);
+  assert.ok(typeof error === 'object' && error !== null, `request ${id}: the error reply is not an object`);
+  const { name, message, code } = error as Record<string, unknown>;
+  assert.ok(typeof name === 'string' && typeof message === 'string', `request ${id}: the error reply has no name or message: ${JSON.stringify(error)}`);
+  return { name, message, code };
 }
 
 describe('scenario: hostile bytes against a real leader', function () {
@@ -57,7 +63,7 @@ describe('scenario: hostile bytes against a real leader', function () {
 
   after(async () => {
     try {
-      const loops = await Promise.all(followers.filter(isAlive).map((w) => w.call('stopLoop', { tag: 'steady' })));
+      const loops = await Promise.all(followers.filter(isAlive).map((w) => w.call<LoopCounts>('stopLoop', { tag: 'steady' })));
       for (const loop of loops) {
         assert.deepEqual(loop.failed, {}, 'a real follower saw calls fail while the leader was under attack');
         assert.ok(loop.ok > 0);

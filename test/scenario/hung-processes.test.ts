@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict';
 import { freePort } from '../support/servers.js';
 import { killAll, leaderOf, startWorkers, type WorkerProcess } from '../support/processes.js';
-import { isAlive, rejection, singleLeader, sleep, waitFor } from './helpers.js';
+import type { LoopCounts } from '../support/worker-messages.js';
+import { rejection } from '../support/rejections.js';
+import { isAlive, singleLeader, sleep, waitFor } from './helpers.js';
 
 const OPTIONS = {
   heartbeatInterval: 250,
@@ -46,7 +48,7 @@ describe('scenario: hung processes (SIGSTOP)', function () {
     for (const { method, err, ms } of outcomes) {
       // increment is not idempotent: a heartbeat loss while it is in flight is a LeaderLostError.
       const allowed = method === 'increment' ? [...TYPED_WHILE_HUNG, 'ERR_ONELINK_LEADER_LOST'] : TYPED_WHILE_HUNG;
-      assert.ok(allowed.includes(err.code), `${method} failed with ${err.code ?? err.name}: ${err.message}`);
+      assert.ok(typeof err.code === 'string' && allowed.includes(err.code), `${method} failed with ${err.code ?? err.name}: ${err.message}`);
       assert.ok(ms < FAIL_BOUND_MS, `${method} took ${ms} ms to fail`);
     }
     console.log(`      hung leader: calls failed after ${outcomes.map((o) => `${o.method} ${o.ms} ms ${o.err.code}`).join(', ')}`);
@@ -89,7 +91,7 @@ describe('scenario: hung processes (SIGSTOP)', function () {
     const values = await hung.waitForValues('hung', 1);
     assert.equal(values.at(-1), 'after resume');
 
-    const loop = await healthy.call('stopLoop', { tag: 'healthy' });
+    const loop = await healthy.call<LoopCounts>('stopLoop', { tag: 'healthy' });
     assert.deepEqual(loop.failed, {}, 'the healthy follower saw failures while another follower hung');
     assert.ok(loop.ok > 0);
     assert.equal((await singleLeader(workers)).pid, leader.pid);

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { freePort } from '../support/servers.js';
 import { killAll, leaderOf, startWorkers, type WorkerProcess } from '../support/processes.js';
-import { failuresOf, firstSuccessAfter, isAlive, rejection, singleLeader, sleep, startTrace, stopTrace, type Outcome } from './helpers.js';
+import { rejection } from '../support/rejections.js';
+import { failuresOf, firstSuccessAfter, isAlive, singleLeader, sleep, startTrace, stopTrace, type Outcome } from './helpers.js';
 
 const LEADER_LOST = 'ERR_ONELINK_LEADER_LOST';
 /** Generous: the machine running the tests is loaded; failover itself takes far less. */

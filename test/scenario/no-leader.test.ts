@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { freePort } from '../support/servers.js';
 import { WorkerProcess } from '../support/processes.js';
-import { rejection, sleep } from './helpers.js';
+import { rejection } from '../support/rejections.js';
+import { sleep } from './helpers.js';
 
 describe('scenario: calls while there is no leader', function () {
   this.timeout(30000);

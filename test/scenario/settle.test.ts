@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { freePort } from '../support/servers.js';
 import { killAll, leaderOf, startWorkers, type WorkerProcess } from '../support/processes.js';
-import { failuresOf, isAlive, rejection, singleLeader, sleep, startTrace, stopTrace, type Outcome } from './helpers.js';
+import { rejection } from '../support/rejections.js';
+import { failuresOf, isAlive, singleLeader, sleep, startTrace, stopTrace, type Outcome } from './helpers.js';
 
 interface Execution {
   token: string;

@@ -18,6 +18,9 @@ interface Ready {
   message?: string;
 }
 
+/** What fixtures/store-process.ts sends: whether its store got ready, and the reply to each request. */
+type StoreMessage = ({ type: 'ready' } & Ready) | { type: 'reply'; id: number; error?: string; value?: unknown };
+
 class StoreProcess {
   readonly ready: Promise<Ready>;
   private nextId = 1;
@@ -25,7 +28,8 @@ class StoreProcess {
 
   constructor(readonly child: ChildProcess) {
     this.ready = new Promise((resolve) => {
-      child.on('message', (msg: any) => {
+      child.on('message', (message) => {
+        const msg = message as StoreMessage;
         if (msg.type === 'ready') resolve(msg);
         else if (msg.type === 'reply') this.replies.get(msg.id)?.(msg);
       });

@@ -23,7 +23,7 @@ describe('optional peer dependencies', function () {
       import { MemoryStore, MemcachedStore, RedisStore } from './lib/stores/index.js';
       const report: Record<string, unknown> = {};
       for (const [name, create] of [['redis', () => new RedisStore()], ['memcached', () => new MemcachedStore()]] as const) {
-        try { create(); report[name] = 'constructed'; } catch (e: any) { report[name] = { code: e.code, message: e.message, packageName: e.packageName }; }
+        try { create(); report[name] = 'constructed'; } catch (e) { const { code, message, packageName } = e as Record<string, unknown>; report[name] = { code, message, packageName }; }
       }
       const memory = new MemoryStore({ handoff: false });
       await memory.set('sid', { ok: true });

@@ -30,8 +30,10 @@ export async function run(command: string, args: string[], cwd: string, timeoutM
   try {
     const { stdout } = await execFileAsync(command, args, { cwd, encoding: 'utf8', timeout: timeoutMs, env, maxBuffer: 64 * 1024 * 1024 });
     return stdout;
-  } catch (err: any) {
-    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${err.stdout ?? ''}${err.stderr ?? ''}`, { cause: err });
+  } catch (err) {
+    // execFile's error carries the output the command printed before it failed.
+    const { stdout, stderr } = Object(err) as { stdout?: string; stderr?: string };
+    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${stdout ?? ''}${stderr ?? ''}`, { cause: err });
   }
 }
 
@@ -44,7 +46,7 @@ export function packedTarball(): Promise<string> {
     if (stale) await run('npm', ['run', 'build'], root);
     const dir = mkdtempSync(join(tmpdir(), 'onelink-pack-'));
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    const [packed] = JSON.parse(await run('npm', ['pack', '--json', '--pack-destination', dir], root));
+    const [packed] = JSON.parse(await run('npm', ['pack', '--json', '--pack-destination', dir], root)) as Array<{ filename: string }>;
     return join(dir, packed.filename);
   })();
   return tarball;

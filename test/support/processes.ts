@@ -1,6 +1,7 @@
 // Real worker processes (child_process.fork) holding cluster clients, driven over IPC.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { SentError, WorkerMessage } from './worker-messages.js';
 
 const WORKER = fileURLToPath(new URL('../fixtures/worker.ts', import.meta.url));
 
@@ -14,15 +15,19 @@ export interface WorkerConfig {
   publishFirst?: unknown;
 }
 
+/** What call() and invoke() reject with: an Error carrying the fields of the error the worker sent. */
+export type WorkerError = Error & SentError;
+
 export interface ReadyResult {
   ok: boolean;
   leader?: boolean;
-  error?: Record<string, any>;
+  error?: SentError;
 }
 
 export class WorkerProcess {
   private nextId = 1;
-  private readonly replies = new Map<number, { resolve(v: any): void; reject(e: any): void }>();
+  /** Each call waiting for its reply; the caller says what type it expects the value to be (see call()). */
+  private readonly replies = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   readonly values = new Map<string, unknown[]>();
   readonly events: Array<{ event: string; value: unknown }> = [];
   readonly logs: Array<{ level: string; message: string }> = [];
@@ -32,7 +37,8 @@ export class WorkerProcess {
 
   private constructor(readonly child: ChildProcess) {
     this.ready = new Promise((resolve) => {
-      child.on('message', (msg: any) => {
+      child.on('message', (message) => {
+        const msg = message as WorkerMessage;
         if (msg.type === 'ready') resolve({ ok: true, leader: msg.leader });
         else if (msg.type === 'ready-error') resolve({ ok: false, error: msg.error });
         else if (msg.type === 'reply') {
@@ -70,8 +76,8 @@ export class WorkerProcess {
     await new Promise<void>((resolve, reject) => {
       child.once('error', reject);
       child.once('exit', (code) => reject(new Error(`worker exited with ${code} before starting`)));
-      child.on('message', (msg: any) => {
-        if (msg.type === 'created') resolve();
+      child.on('message', (message) => {
+        if ((message as WorkerMessage).type === 'created') resolve();
       });
     });
     return worker;
@@ -86,15 +92,16 @@ export class WorkerProcess {
     return this.events.filter((e) => e.event === event).map((e) => e.value);
   }
 
-  call<T = any>(cmd: string, payload: Record<string, unknown> = {}): Promise<T> {
+  /** Sends a command; resolves with the reply's value, which the caller knows to be a T (IPC does not check it). */
+  call<T = unknown>(cmd: string, payload: Record<string, unknown> = {}): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.replies.set(id, { resolve, reject });
+      this.replies.set(id, { resolve: (value) => resolve(value as T), reject });
       this.child.send({ id, cmd, ...payload });
     });
   }
 
-  invoke<T = any>(method: string, ...args: unknown[]): Promise<T> {
+  invoke<T = unknown>(method: string, ...args: unknown[]): Promise<T> {
     return this.call<T>('invoke', { method, args });
   }
 

@@ -162,8 +162,11 @@ export function checkDelegateKinds(): void {
   // @ts-expect-error: publish takes the reg of the DataClient's publish
   void client.publish({ topic: 'profiles' });
 
-  // A DataClient without subscribe: any reg.
+  // A DataClient without subscribe: any reg; the values are unknown, unless the listener says what it expects.
   const plain = cluster(PlainClient).create();
   plain.subscribe(42, () => {});
-  plain.subscribe({ anything: true }, () => {});
+  plain.subscribe({ anything: true }, (_value) => {
+    assertType<Equal<typeof _value, unknown>>();
+  });
+  plain.subscribe('config', (_value: string) => {});
 }

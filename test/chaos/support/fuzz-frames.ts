@@ -2,8 +2,7 @@
 // requests a follower sends (OPEN, INVOKE, SUBSCRIBE, UNSUBSCRIBE, PUBLISH, CLOSE). Pure: bytes
 // only, from a seeded Prng; the campaign decides where they go.
 import { Packr } from 'msgpackr';
-import { DEFAULT_MAX_FRAME_SIZE, encodeFrame, encodeValue, FLAG_RAW_APPLICATION, FrameKind, HEADER_SIZE } from '../../../protocol/index.js';
-import { Op, type ChannelAgreement } from '../../../lib/messages.js';
+import { DEFAULT_MAX_FRAME_SIZE, encodeFrame, encodeValue, FLAG_RAW_APPLICATION, FrameKind, HEADER_SIZE, Op, type ChannelAgreement } from '../../../protocol/index.js';
 import type { Prng } from './prng.js';
 
 /** What the fuzzed leader's channel is: its name and the agreement that opens it. */

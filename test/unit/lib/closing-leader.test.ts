@@ -3,11 +3,10 @@
 // LeaderClosingError, which a follower takes as a leader loss (they go to the next leader, which
 // runs each once). Over the in-memory network.
 import assert from 'node:assert/strict';
-import { encodeValue } from '../../../protocol/index.js';
 import type { LocalChannel } from '../../../lib/channel.js';
 import { isLeaderLoss } from '../../../lib/call-policy.js';
 import { LeaderClosingError } from '../../../lib/errors.js';
-import { Op } from '../../../lib/messages.js';
+import { encodeValue, Op } from '../../../protocol/index.js';
 import { defaults } from '../../../lib/options.js';
 import { DataClientPool } from '../../../lib/leader/pool.js';
 import { LeaderServer } from '../../../lib/leader/server.js';

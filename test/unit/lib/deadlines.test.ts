@@ -1,12 +1,12 @@
 // Every wait is bounded: calls waiting for a leader (per channel maxWaitTime, maxQueuedCalls) and
 // requests waiting for their response (per request timeout), both swept by one DeadlineSweep.
+import { EMPTY, encodeConnection, Op } from '../../../protocol/index.js';
 import assert from 'node:assert/strict';
 import { mock } from 'node:test';
 import type { LocalChannel, Route } from '../../../lib/channel.js';
 import { NoLeaderError, ResponseTimeoutError } from '../../../lib/errors.js';
 import { LeaderLink } from '../../../lib/follower/link.js';
 import { LinkLostError } from '../../../lib/follower/link-errors.js';
-import { EMPTY, encodeConnection, Op } from '../../../lib/messages.js';
 import type { Endpoint } from '../../../lib/transport/connection.js';
 import { MemoryNetwork } from '../../../lib/transport/memory.js';
 import { WaitQueue } from '../../../lib/wait-queue.js';

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as coreErrors from '../../../lib/errors.js';
 import * as registryErrors from '../../../lib/registry/errors.js';
+import * as securityErrors from '../../../lib/security/errors.js';
 import * as storeErrors from '../../../lib/stores/errors.js';
 import { toDelegateSpec } from '../../../lib/spec.js';
 import { decodeValue, encodeValue, errorFromWire, errorToWire, OnelinkError, ProtocolError, registeredErrorClasses } from '../../../protocol/index.js';
@@ -9,6 +11,9 @@ import { decodeValue, encodeValue, errorFromWire, errorToWire, OnelinkError, Pro
 const samples: OnelinkError[] = [
   new coreErrors.HandshakeError('not onelink', 7001),
   new coreErrors.EndpointBlockedError('bound, not listening'),
+  new securityErrors.RuntimeDirError('runtime directory is group-writable', '/run/user/0/onelink'),
+  new securityErrors.KeyFileError('key file is readable by others', '/run/user/0/onelink/tcp-7777.key'),
+  new securityErrors.SocketPathError('path too long', '/tmp/x.sock'),
   new coreErrors.OptionsMismatchError('isBroadcast differs'),
   new coreErrors.LeaderLostError('increment'),
   new coreErrors.NoLeaderError('no leader within 30000 ms'),
@@ -55,6 +60,19 @@ describe('every onelink error class across the wire', () => {
         if (typeof value === 'function' && value.prototype instanceof OnelinkError) assert.ok(registered.has(value as never), name);
       }
     }
+  });
+
+  it('are all registered in a process that loaded only the package entry, so its replies come back as their classes', () => {
+    // A follower's code may never load the stores or the registry itself; the registry of classes is
+    // per process, so a fresh one is needed.
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
+      await import(${JSON.stringify(new URL('../../../lib/index.ts', import.meta.url).href)});
+      const { registeredErrorClasses } = await import(${JSON.stringify(new URL('../../../protocol/errors.ts', import.meta.url).href)});
+      console.log(JSON.stringify([...registeredErrorClasses()].map(([code, Class]) => [code, Class.name])));
+    `], { encoding: 'utf8', timeout: 15000 });
+    assert.equal(run.status, 0, run.stderr);
+    const registered = new Map<string, string>(JSON.parse(run.stdout) as Array<[string, string]>);
+    for (const sample of samples) assert.equal(registered.get(sample.code), sample.name, sample.code);
   });
 
   for (const sample of samples) {

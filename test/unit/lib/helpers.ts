@@ -1,9 +1,8 @@
 // Helpers of the unit tests of lib/: channel specs without processes, and a follower written by
 // hand over the in-memory network, to send a leader the frames a test wants.
 import { randomBytes } from 'node:crypto';
-import { ConnectingHandshake, decodeValue, FrameKind, LeaderHandshake, type ConnectingRole, type Frame, type HandshakeIdentity } from '../../../protocol/index.js';
+import { ConnectingHandshake, decodeValue, EMPTY, encodeConnection, ERROR_RESPONSE, FrameKind, LeaderHandshake, type ConnectingRole, type Frame, type HandshakeIdentity } from '../../../protocol/index.js';
 import { LocalChannel } from '../../../lib/channel.js';
-import { encodeConnection, EMPTY, ERROR_RESPONSE } from '../../../lib/messages.js';
 import { resolveOptions, type ClusterOptions } from '../../../lib/options.js';
 import { buildDelegates, type ChannelSpec, type DataClientClass } from '../../../lib/spec.js';
 import type { Endpoint, Network } from '../../../lib/transport/connection.js';
@@ -97,6 +96,11 @@ export class RawFollower {
   /** Sends a frame whose connection object is these bytes as they are. */
   postRaw(connection: Buffer, application: Buffer = EMPTY, id = 0): void {
     this.transport.send(FrameKind.REQUEST, 0, id, 0, connection, application);
+  }
+
+  /** Writes bytes as they are on the connection, outside the transport's framing: the start of a frame never finished, say. */
+  writeBytes(bytes: Buffer): void {
+    this.connection.write(bytes);
   }
 
   /** A follower that stops reading (a stopped process): what the leader sends waits on the leader's side. */

@@ -3,11 +3,10 @@
 // dropped peer releases at once everything it held. Over the in-memory network.
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { ConnectingHandshake, decodeValue, encodeValue, FrameKind, LeaderHandshake, PROTOCOL_VERSION, ProtocolError } from '../../../protocol/index.js';
+import { ConnectingHandshake, decodeValue, encodeConnection, encodeValue, FrameKind, LeaderHandshake, Op, PROTOCOL_VERSION, ProtocolError } from '../../../protocol/index.js';
 import { LeaderLink } from '../../../lib/follower/link.js';
 import { FramedTransport } from '../../../lib/transport/framed.js';
 import type { LocalChannel } from '../../../lib/channel.js';
-import { encodeConnection, Op } from '../../../lib/messages.js';
 import { defaults } from '../../../lib/options.js';
 import { DataClientPool } from '../../../lib/leader/pool.js';
 import { LeaderServer } from '../../../lib/leader/server.js';
@@ -259,9 +258,9 @@ describe('leader: hostile followers', () => {
         frame.writeUInt32BE(size, 20);
         return frame;
       };
-      (first as any).transport.connection.write(header(200 * 1024));
+      first.writeBytes(header(200 * 1024));
       await until('the first partial frame counted', () => server.partialFrameBytes > 200 * 1024);
-      (second as any).transport.connection.write(header(200 * 1024));
+      second.writeBytes(header(200 * 1024));
       await second.closed;
       assert.equal(first.isClosed, false);
       assert.ok(warnings.some((w) => w.includes('maxPartialFrameBytes')), warnings.join('\n'));

@@ -1,9 +1,9 @@
 // The leader's side over the in-memory network: followers' OPEN and CLOSE against the DataClient
 // pool, the handshake timeout, and the frame-size limit of each follower's connection.
+import { Op } from '../../../protocol/index.js';
 import assert from 'node:assert/strict';
 import { defaults } from '../../../lib/options.js';
 import type { LocalChannel } from '../../../lib/channel.js';
-import { Op } from '../../../lib/messages.js';
 import { DataClientPool } from '../../../lib/leader/pool.js';
 import { LeaderServer } from '../../../lib/leader/server.js';
 import { Observer } from '../../../lib/observe/observer.js';

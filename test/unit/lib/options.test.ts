@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { cluster } from '../../../lib/index.js';
+import { cluster, InvalidOptionError } from '../../../lib/index.js';
 import { resolveOptions, stableKey, type ClusterOptions } from '../../../lib/options.js';
 
 /** Asserts that resolving these options throws InvalidOptionError naming the option and the value. */
 function rejects(options: Record<string, unknown>, option: string, value: unknown, range: RegExp): void {
-  assert.throws(() => resolveOptions(options as ClusterOptions, 'Sample'), (err: any) => {
+  assert.throws(() => resolveOptions(options as ClusterOptions, 'Sample'), (err: unknown) => {
+    assert.ok(err instanceof InvalidOptionError, String(err));
     assert.equal(err.name, 'InvalidOptionError');
     assert.equal(err.code, 'ERR_ONELINK_INVALID_OPTION');
     assert.equal(err.option, option);
@@ -84,7 +85,7 @@ describe('options', () => {
   it('rejects a NODE_CLUSTER_CLIENT_PORT that is not a port instead of falling back to 7777', () => {
     for (const text of ['abc', '0', '70000', '1.5', '-1', '12abc']) {
       process.env.NODE_CLUSTER_CLIENT_PORT = text;
-      assert.throws(() => resolveOptions({}, 'x'), (err: any) => err.option === 'NODE_CLUSTER_CLIENT_PORT' && /from 1 to 65535/.test(err.message));
+      assert.throws(() => resolveOptions({}, 'x'), (err: unknown) => err instanceof InvalidOptionError && err.option === 'NODE_CLUSTER_CLIENT_PORT' && /from 1 to 65535/.test(err.message));
     }
     // An explicit port does not read the environment at all.
     assert.equal(resolveOptions({ port: 4000 }, 'x').port, 4000);

@@ -33,7 +33,7 @@ const frameOf = (payload: { flags: number; body: Buffer }): Frame => ({ kind: 1,
 describe('errors on the wire', () => {
   it('keeps name, message, code, stack and own enumerable properties', () => {
     const original = Object.assign(new RangeError('too far'), { code: 'ERR_FAR', details: { limit: 3 }, when: new Date(5) });
-    const copy = errorFromWire(decodeValue(encodeValue(errorToWire(original)))) as any;
+    const copy = errorFromWire(decodeValue(encodeValue(errorToWire(original)))) as Error & Record<string, unknown>;
     assert.equal(copy instanceof Error, true);
     assert.equal(copy.name, 'RangeError');
     assert.equal(copy.message, 'too far');

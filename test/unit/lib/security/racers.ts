@@ -3,16 +3,16 @@ import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import type { RacerCommand } from './fixtures/racer.js';
+import type { RacerCommand, RacerReply } from './fixtures/racer.js';
 
 const RACER = fileURLToPath(new URL('./fixtures/racer.ts', import.meta.url));
 
-function nextMessage(child: ChildProcess, timeoutMs: number): Promise<any> {
+function nextMessage(child: ChildProcess, timeoutMs: number): Promise<RacerReply> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no message from process ${child.pid} within ${timeoutMs} ms`)), timeoutMs);
     child.once('message', (message) => {
       clearTimeout(timer);
-      resolve(message);
+      resolve(message as RacerReply);
     });
   });
 }
@@ -37,7 +37,7 @@ export class Racers {
   }
 
   /** Sends command to every process at once; resolves their replies in process order. */
-  race(command: RacerCommand): Promise<any[]> {
+  race(command: RacerCommand): Promise<RacerReply[]> {
     const replies = this.children.map((child) => nextMessage(child, 20000));
     for (const child of this.children) child.send(command);
     return Promise.all(replies);

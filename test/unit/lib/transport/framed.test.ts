@@ -1,8 +1,7 @@
 // The framed transport over in-memory connections: frames in order, the frame-size limit of each
 // peer, heartbeats; and the in-memory network's answers (in use, refused, reset, silent).
 import assert from 'node:assert/strict';
-import { FrameKind, MAX_HANDSHAKE_FRAME_SIZE, ProtocolError, type Frame } from '../../../../protocol/index.js';
-import { EMPTY, encodeConnection, Op } from '../../../../lib/messages.js';
+import { EMPTY, encodeConnection, FrameKind, MAX_HANDSHAKE_FRAME_SIZE, Op, ProtocolError, type Frame } from '../../../../protocol/index.js';
 import type { Connection, ConnectionHandler, Endpoint } from '../../../../lib/transport/connection.js';
 import { COPY_LIMIT } from '../../../../protocol/index.js';
 import { FramedTransport, type TransportOptions } from '../../../../lib/transport/framed.js';
