@@ -73,16 +73,22 @@ type Delegated<T, F, K> = K extends 'invokeOneway'
           : Promised<F>;
 
 /**
- * Every method of the DataClient that autoGenerate delegates (sync ones included) returns a Promise;
- * D records the kinds of the methods delegated explicitly.
+ * The delegated methods of the created client. With autoGenerate (A true) every public method of
+ * the DataClient (sync ones included) returns a Promise; without it (`autoGenerate: false` written
+ * as such), only the methods delegated explicitly exist. D records the kinds of those.
  */
-export type Promisified<T, D extends DelegateKinds = Record<never, never>> = {
-  [K in keyof T as K extends ReservedKey ? never : T[K] extends AnyFunction ? K : never]: K extends keyof D ? Delegated<T, T[K], D[K]> : Promised<T[K]>;
+export type Promisified<T, D extends DelegateKinds = Record<never, never>, A extends boolean = true> = {
+  [K in keyof T as K extends ReservedKey ? never : T[K] extends AnyFunction ? (A extends true ? K : K extends keyof D ? K : never) : never]: K extends keyof D
+    ? Delegated<T, T[K], D[K]>
+    : Promised<T[K]>;
 };
 
-export type ClusterClient<T, D extends DelegateKinds = Record<never, never>> = Promisified<T, D> & ClusterClientBase<T>;
+export type ClusterClient<T, D extends DelegateKinds = Record<never, never>, A extends boolean = true> = Promisified<T, D, A> & ClusterClientBase<T>;
 
-export class ClusterClientBuilder<C extends DataClientClass, D extends DelegateKinds = Record<never, never>> {
+/** Whether options make the created client delegate every method: false only for a literal `autoGenerate: false`. */
+export type AutoGenerateOf<O> = O extends { autoGenerate: false } ? false : true;
+
+export class ClusterClientBuilder<C extends DataClientClass, D extends DelegateKinds = Record<never, never>, A extends boolean = true> {
   private readonly delegates = new Map<string, DelegateSpec>();
   private readonly overrides: Record<string, unknown> = {};
 
@@ -98,9 +104,9 @@ export class ClusterClientBuilder<C extends DataClientClass, D extends DelegateK
   delegate<K extends MethodName<InstanceType<C>>, const S extends DelegateKind | DelegateSpec = 'invoke'>(
     name: K,
     to?: S,
-  ): ClusterClientBuilder<C, Omit<D, K> & Record<K, KindOf<S>>> {
+  ): ClusterClientBuilder<C, Omit<D, K> & Record<K, KindOf<S>>, A> {
     this.delegates.set(name, toDelegateSpec(to));
-    return this as unknown as ClusterClientBuilder<C, Omit<D, K> & Record<K, KindOf<S>>>;
+    return this as unknown as ClusterClientBuilder<C, Omit<D, K> & Record<K, KindOf<S>>, A>;
   }
 
   /** Sets `name` to `value` on the created client (and on the DataClient where the leader creates it). */
@@ -109,11 +115,11 @@ export class ClusterClientBuilder<C extends DataClientClass, D extends DelegateK
     return this;
   }
 
-  create(...args: ConstructorParameters<C>): ClusterClient<InstanceType<C>, D> {
+  create(...args: ConstructorParameters<C>): ClusterClient<InstanceType<C>, D, A> {
     const options = this.options;
     const delegates = buildDelegates(this.Client, this.delegates, options, (name) => name in ClusterClientImpl.prototype);
     const spec: ChannelSpec = { Client: this.Client, args, overrides: { ...this.overrides }, delegates, options };
-    return new ClusterClientImpl(spec) as unknown as ClusterClient<InstanceType<C>, D>;
+    return new ClusterClientImpl(spec) as unknown as ClusterClient<InstanceType<C>, D, A>;
   }
 }
 
@@ -212,7 +218,7 @@ class ClusterClientImpl extends Base implements ChannelMember {
 }
 
 /** Wraps a DataClient class so that one instance per machine (in the leader) serves every process. */
-export function cluster<C extends DataClientClass>(Client: C, options?: ClusterOptions): ClusterClientBuilder<C> {
+export function cluster<C extends DataClientClass, O extends ClusterOptions = ClusterOptions>(Client: C, options?: O): ClusterClientBuilder<C, Record<never, never>, AutoGenerateOf<O>> {
   return new ClusterClientBuilder(Client, options);
 }
 

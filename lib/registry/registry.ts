@@ -14,7 +14,7 @@ import type { ClusterOptions } from '../options.js';
 import type { PickOptions, RequestReport } from './balancer/index.js';
 import { resolveRegistryOptions, type RegistryOptions } from './options.js';
 import { RegistryClient, type RegistrySubscription } from './registry-client.js';
-import { passThroughBase, REGISTRY_METHODS, type RegistryMethod } from './shared-methods.js';
+import { passThroughBase, REGISTRY_METHODS, type RegistryMethod, type SharedRegistry } from './shared-methods.js';
 import { toServerRecord } from './registration.js';
 import type { ForwardedMessage, ForwardResult, ServerRecord, ServerRegistration, WatchEvent } from './types.js';
 
@@ -59,7 +59,9 @@ export class Registry extends passThroughBase() {
     const name = `onelink-registry:${argsDigest([registryOptions]).slice(0, 12)}`;
     const builder = cluster(RegistryClient, { name, ...clusterOptions, autoGenerate: false });
     for (const method of Object.keys(REGISTRY_METHODS) as RegistryMethod[]) builder.delegate(method, REGISTRY_METHODS[method].delegate);
-    super(builder.create(registryOptions));
+    // The loop delegates each method of REGISTRY_METHODS, whose type lists every RegistryMethod: the
+    // created client has them all, which the builder's type cannot follow through a loop.
+    super(builder.create(registryOptions) as SharedRegistry);
     this.interval = resolveRegistryOptions(registryOptions).interval;
     this.logger = logger ?? console;
   }

@@ -1,7 +1,7 @@
 // An express-session Store whose sessions live in a DataClient held by the leader process, so that
 // every worker on the machine shares them and the machine holds one upstream connection.
 import type { SessionData as ExpressSessionData, Store as ExpressStore } from 'express-session';
-import { cluster, type ClusterClient } from '../index.js';
+import { cluster } from '../index.js';
 import {
   MemcachedStore,
   MemoryStore,
@@ -23,11 +23,11 @@ type Callback<T = void> = (err?: unknown, value?: T) => void;
 const { Store } = loadPeer<ExpressSessionModule>('express-session', 'onelink/session');
 
 /** Every store method is safe to re-send to a new leader: each one sets, reads or deletes as a whole. */
-const DELEGATED_METHODS = ['get', 'set', 'touch', 'destroy', 'all', 'length', 'clear', 'ids'] as const;
+const IDEMPOTENT = { to: 'invoke', idempotent: true } as const;
 
 export class SharedSessionStore extends (Store as unknown as new () => ExpressStore) {
   /** The cluster client: its methods run on the store in the leader. */
-  readonly client: ClusterClient<MemoryStore>;
+  readonly client: ReturnType<ReturnType<typeof sharedStore>['create']>;
   private readonly options: SharedSessionStoreOptions;
 
   constructor(options: SharedSessionStoreOptions = {}) {
@@ -35,13 +35,7 @@ export class SharedSessionStore extends (Store as unknown as new () => ExpressSt
     this.options = options;
     const backend = options.backend ?? SESSION_DEFAULTS.backend;
     const [DataClient, storeOptions] = dataClientFor(backend, options);
-    const builder = cluster(DataClient as typeof MemoryStore, {
-      name: sessionChannelName(options),
-      ...options.onelink,
-      autoGenerate: false,
-    });
-    for (const method of DELEGATED_METHODS) builder.delegate(method, { to: 'invoke', idempotent: true });
-    this.client = builder.create(storeOptions);
+    this.client = sharedStore(DataClient as typeof MemoryStore, options).create(storeOptions);
     // Errors also reach ready() and every call; re-emitted only when someone listens, so they never crash the worker.
     this.client.on('error', (error: Error) => {
       if (this.listenerCount('error') > 0) this.emit('error', error);
@@ -140,4 +134,17 @@ function settle<T>(promise: Promise<T>, callback: Callback<T> | undefined): void
       if (callback) callback(error);
     },
   );
+}
+
+/** The store's methods, and nothing else, as a cluster client of the store in the leader. */
+function sharedStore(DataClient: typeof MemoryStore, options: SharedSessionStoreOptions) {
+  return cluster(DataClient, { name: sessionChannelName(options), ...options.onelink, autoGenerate: false })
+    .delegate('get', IDEMPOTENT)
+    .delegate('set', IDEMPOTENT)
+    .delegate('touch', IDEMPOTENT)
+    .delegate('destroy', IDEMPOTENT)
+    .delegate('all', IDEMPOTENT)
+    .delegate('length', IDEMPOTENT)
+    .delegate('clear', IDEMPOTENT)
+    .delegate('ids', IDEMPOTENT);
 }
