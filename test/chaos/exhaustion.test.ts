@@ -78,7 +78,7 @@ interface Memory {
 }
 
 function describeOutcome(o: Outcome): string {
-  const rounds = o.rounds === 1 ? `dropped after ${o.roundMs[0]} ms` : `${o.rounds} rounds in ${(o.ms / 1000).toFixed(1)} s, each dropped after ${Math.min(...o.roundMs)}–${Math.max(...o.roundMs)} ms`;
+  const rounds = o.rounds === 1 ? `settled after ${o.roundMs[0]} ms` : `${o.rounds} rounds in ${(o.ms / 1000).toFixed(1)} s, each settled after ${Math.min(...o.roundMs)}–${Math.max(...o.roundMs)} ms`;
   const honest = o.honest ? `honest calls ${o.honest.ok} ok, ${Object.values(o.honest.failed).reduce((a, b) => a + b, 0)} failed` : 'honest calls not counted';
   return `${o.what}: ${rounds}; leader RSS ${mib(o.base)} MiB before, ${mib(o.peak)} MiB at most (+${mib(o.peak - o.base)}), ` +
     `${mib(o.after)} MiB ${o.givenBackMs} ms after the attacker left (${signed(o.after - o.base)}; heap in use + Buffers ${signed(o.liveAfter - o.liveBase)}); ${honest}${o.notes.length ? `; ${o.notes.join('; ')}` : ''}`;
