@@ -163,6 +163,10 @@ export class Election {
       if (err instanceof ConnectFailedError && (err.reason === 'foreign' || (err.reason === 'silent' && !afterLoss))) {
         throw new AbortError(new HandshakeError(`${err.message}${await heldBy(endpoint)}`, portOf(endpoint), { cause: err.cause }));
       }
+      // A onelink leader of another protocol version: nothing to gain from retrying at once.
+      if (err instanceof ConnectFailedError && err.reason === 'version') {
+        throw new AbortError(new HandshakeError(err.message, portOf(endpoint), { cause: err.cause, peerVersion: err.peerVersion }));
+      }
       throw err;
     }
     if (this.stopped) {
@@ -180,9 +184,9 @@ export class Election {
     this.lastFailure = error.message;
     this.handler.failed(error);
     // A program that is not onelink, or a leader asked for and taken: retrying would not help.
-    if (error instanceof HandshakeError || error instanceof NotLeaderError) return;
+    if ((error instanceof HandshakeError && error.peerVersion === undefined) || error instanceof NotLeaderError) return;
     // A leader may appear later (a hung one recovering, a process starting, a squatter leaving, a
-    // key file repaired): keep looking, slowly.
+    // key file repaired, the processes of an older onelink replaced): keep looking, slowly.
     const retryMs = error instanceof AuthError || error instanceof EndpointBlockedError ? RETRY_AFTER_HELD_MS : RETRY_AFTER_FAILURE_MS;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;

@@ -4,10 +4,14 @@ import { EncodeError, OnelinkError, registerErrorClass } from '../protocol/error
 
 export { EncodeError, OnelinkError };
 
-/** The port is held by a process that does not speak onelink, or speaks another version of it. */
+/** The port is held by a process that does not speak onelink, or speaks another version of it (`peerVersion`). */
 export class HandshakeError extends OnelinkError {
-  constructor(message: string, readonly port: number, options?: { cause?: unknown }) {
+  /** The protocol version of the leader, when it speaks another version of onelink. */
+  readonly peerVersion?: number;
+
+  constructor(message: string, readonly port: number, options?: { cause?: unknown; peerVersion?: number }) {
     super('ERR_ONELINK_HANDSHAKE', message, options);
+    if (options?.peerVersion !== undefined) this.peerVersion = options.peerVersion;
   }
 }
 

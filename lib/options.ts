@@ -85,7 +85,11 @@ export interface ClusterOptions {
    * maxFrameSize always fits.
    */
   maxQueuedBytes?: number;
-  /** Leader: follower connections at once; more are closed as they arrive. Default 1024. */
+  /**
+   * Leader: connections at once. At the limit a new connection takes the place of the oldest one
+   * still in its handshake (an authenticated follower is never evicted); when every connection is
+   * authenticated, more are closed as they arrive. Default 1024.
+   */
   maxConnections?: number;
   /** Leader: bytes of unfinished frames held across all connections; a connection that starts a frame beyond it is dropped. Default 256 MiB. */
   maxPartialFrameBytes?: number;

@@ -155,8 +155,8 @@ export function encodeAuth(proof: Buffer): Buffer {
   return handshakeFrame({ magic: HANDSHAKE_MAGIC, proof });
 }
 
-function fail(message: string, cause?: unknown): never {
-  throw new ProtocolError('ERR_ONELINK_PROTOCOL_HANDSHAKE', message, cause === undefined ? undefined : { cause });
+function fail(message: string, cause?: unknown, peerVersion?: number): never {
+  throw new ProtocolError('ERR_ONELINK_PROTOCOL_HANDSHAKE', message, { ...(cause === undefined ? {} : { cause }), ...(peerVersion === undefined ? {} : { peerVersion }) });
 }
 
 /** The connection object of a handshake frame, checked for shape, size and magic. */
@@ -183,7 +183,8 @@ function handshakeObject(frame: Frame, what: string): Record<string, unknown> {
 
 function helloFields(h: Record<string, unknown>): { version: number; pid: number; nonce: Buffer } {
   if (h.version !== PROTOCOL_VERSION) {
-    fail(versionMismatch(typeof h.version === 'number' ? h.version : describeValue(h.version)));
+    if (typeof h.version === 'number') fail(versionMismatch(h.version), undefined, h.version);
+    fail(versionMismatch(describeValue(h.version)));
   }
   if (typeof h.pid !== 'number' || !Number.isSafeInteger(h.pid) || h.pid < 0) fail(`bad hello: pid is ${describeValue(h.pid)}, expected an integer >= 0`);
   if (h.nonce === undefined) fail('bad hello: it carries no nonce: the peer runs a onelink version without authentication');

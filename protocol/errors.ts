@@ -28,9 +28,12 @@ export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[number];
  */
 export class ProtocolError extends OnelinkError {
   declare readonly code: ProtocolErrorCode;
+  /** The protocol version the peer speaks, when the error is that it speaks another version of onelink. */
+  readonly peerVersion?: number;
 
-  constructor(code: ProtocolErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ProtocolErrorCode, message: string, options?: { cause?: unknown; peerVersion?: number }) {
     super(code, message, options);
+    if (options?.peerVersion !== undefined) this.peerVersion = options.peerVersion;
   }
 }
 

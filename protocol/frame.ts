@@ -130,7 +130,7 @@ export function encodeFrame(
 export function decodeHeader(source: Uint8Array, offset: number, maxFrameSize: number, into: FrameHeader): ProtocolError | null {
   const version = source[offset]!;
   if (version >= 1 && version < PROTOCOL_VERSION) {
-    return new ProtocolError('ERR_ONELINK_PROTOCOL_VERSION', versionMismatch(version));
+    return new ProtocolError('ERR_ONELINK_PROTOCOL_VERSION', versionMismatch(version), { peerVersion: version });
   }
   if (version !== PROTOCOL_VERSION) {
     return new ProtocolError(

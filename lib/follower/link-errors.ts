@@ -17,18 +17,22 @@ export class LinkLostError extends Error {
  * - reset: the holder closed or reset the connection before its handshake, as a closing leader does;
  * - failed: another connection error;
  * - silent: it accepted the connection but did not answer the handshake within connectTimeout;
- * - foreign: it answered bytes that are not a onelink leader of this version;
+ * - foreign: it answered bytes that are not a onelink leader;
+ * - version: it answered as a onelink leader of another protocol version (`peerVersion`);
  * - unauthenticated: it speaks onelink but did not prove it holds the endpoint key (another user's
  *   or application's process, a squatter).
  */
-export type ConnectFailureReason = 'refused' | 'reset' | 'failed' | 'silent' | 'foreign' | 'unauthenticated';
+export type ConnectFailureReason = 'refused' | 'reset' | 'failed' | 'silent' | 'foreign' | 'version' | 'unauthenticated';
 
 export class ConnectFailedError extends Error {
   readonly code = 'ERR_ONELINK_CONNECT_FAILED';
+  /** For reason 'version': the protocol version the leader speaks. */
+  readonly peerVersion: number | undefined;
 
-  constructor(readonly reason: ConnectFailureReason, message: string, options?: { cause?: unknown }) {
+  constructor(readonly reason: ConnectFailureReason, message: string, options?: { cause?: unknown; peerVersion?: number }) {
     super(message, options);
     this.name = 'ConnectFailedError';
+    this.peerVersion = options?.peerVersion;
   }
 }
 

@@ -1,5 +1,5 @@
 // A follower's link to the leader: handshake, requests with ids and deadlines, pushes from the leader.
-import { AuthError, ConnectingHandshake, decodeConnection, FrameKind, Op, ProtocolError, type Frame, type HandshakeIdentity } from '../../protocol/index.js';
+import { AuthError, ConnectingHandshake, decodeConnection, FrameKind, Op, PROTOCOL_VERSION, ProtocolError, type Frame, type HandshakeIdentity } from '../../protocol/index.js';
 import { DeadlineSweep } from '../deadline-sweep.js';
 import { ResponseTimeoutError } from '../errors.js';
 import { deadlineFromNow } from '../shared-clock.js';
@@ -56,6 +56,8 @@ export class LeaderLink {
   private handshake: Handshake | null = null;
   private lastConnection: Buffer | null = null;
   private lastMessage: unknown[] = [];
+  /** The connection is up and this side's hello was sent. */
+  private helloSent = false;
   private readonly transport: FramedTransport;
   private readonly auth: ConnectingHandshake;
   leaderPid = 0;
@@ -72,7 +74,10 @@ export class LeaderLink {
   ) {
     this.auth = new ConnectingHandshake(identity, 'follower');
     this.transport = new FramedTransport(network.connect(endpoint), {
-      onConnect: () => this.transport.sendEncoded(this.auth.hello()),
+      onConnect: () => {
+        this.helloSent = true;
+        this.transport.sendEncoded(this.auth.hello());
+      },
       onFrame: (frame) => this.receive(frame),
       onClose: (error) => this.lost(error),
     }, options);
@@ -107,9 +112,8 @@ export class LeaderLink {
       this.leaderPid = accepted.leader.pid;
       auth = accepted.auth;
     } catch (err) {
-      this.failHandshake(err instanceof AuthError
-        ? new ConnectFailedError('unauthenticated', `${where}: ${err.message}`, { cause: err })
-        : new ConnectFailedError('foreign', `${where} is not a onelink leader of this version: ${(err as Error).message}`, { cause: err }));
+      if (err instanceof AuthError) this.failHandshake(new ConnectFailedError('unauthenticated', `${where}: ${err.message}`, { cause: err }));
+      else this.failHandshake(versionFailure(err, where) ?? new ConnectFailedError('foreign', `${where} is not a onelink leader of this version: ${(err as Error).message}`, { cause: err }));
       return;
     }
     this.handshake = null;
@@ -211,7 +215,8 @@ export class LeaderLink {
     this.pending.clear();
     for (const p of pending) p.onFailure(new LinkLostError(error));
     if (this.handshake) {
-      this.failHandshake(handshakeFailure(error, describeEndpoint(this.endpoint)));
+      const where = describeEndpoint(this.endpoint);
+      this.failHandshake(this.helloSent && this.transport.bytesIn === 0 && isClose(error) ? unanswered(error, where) : handshakeFailure(error, where));
       return;
     }
     this.handler.onLost(this, error);
@@ -234,7 +239,40 @@ function leaderMessage(connection: Buffer): unknown[] | null {
 
 /** What the end of the connection during the handshake says about the holder of the endpoint. */
 function handshakeFailure(error: Error | undefined, where: string): ConnectFailedError {
+  const version = versionFailure(error, where);
+  if (version) return version;
   if (error instanceof ProtocolError) return new ConnectFailedError('foreign', `${where} answered with bytes that are not the onelink protocol: ${error.message}`, { cause: error });
   if (error) return new ConnectFailedError(reasonOf(error), error.message, { cause: error });
   return new ConnectFailedError('reset', `${where} closed the connection during the handshake`);
+}
+
+/** The leader answered as a onelink of another protocol version: say which, and what to do. */
+function versionFailure(error: unknown, where: string): ConnectFailedError | null {
+  if (!(error instanceof ProtocolError) || error.peerVersion === undefined) return null;
+  const { peerVersion } = error;
+  return new ConnectFailedError(
+    'version',
+    `the leader on ${where} speaks onelink protocol ${peerVersion}, this process protocol ${PROTOCOL_VERSION}: upgrade all processes of the app together`,
+    { cause: error, peerVersion },
+  );
+}
+
+/** A close or reset, as opposed to another failure of the connection. */
+function isClose(error: Error | undefined): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return error === undefined || code === 'ECONNRESET' || code === 'EPIPE';
+}
+
+/**
+ * The holder accepted the connection and closed it without a byte after this side's hello. A leader
+ * of protocol 1 does exactly that on a hello of a later protocol; a leader that is closing, or at
+ * maxConnections with every connection authenticated, does it too, for a moment.
+ */
+function unanswered(error: Error | undefined, where: string): ConnectFailedError {
+  return new ConnectFailedError(
+    'reset',
+    `${where} accepted the connection and closed it without answering this process's hello (onelink protocol ${PROTOCOL_VERSION}). ` +
+      'A leader of an older onelink (protocol 1) does this: if it goes on, upgrade all processes of the app together',
+    error ? { cause: error } : undefined,
+  );
 }

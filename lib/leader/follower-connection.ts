@@ -50,6 +50,8 @@ export interface ConnectionOwner {
   readonly transportOptions: TransportOptions;
   /** Warnings caused by peers, rate-limited per peer and reason. */
   readonly log: RateLimitedLog;
+  /** The connection proved the key: it is served from now on, and never evicted to make room. */
+  authenticated(connection: FollowerConnection): void;
   /** The connection closed. */
   forget(connection: FollowerConnection): void;
 }
@@ -80,7 +82,7 @@ export class FollowerConnection {
   /** Who connected, as its hello says: a follower, or an observer that may only read stats. */
   role: ConnectingRole | null = null;
   private pid = 0;
-  private readonly connectedAt = Date.now();
+  readonly connectedAt = Date.now();
   private calls = 0;
   private errors = 0;
 
@@ -130,6 +132,17 @@ export class FollowerConnection {
     this.transport.send(FrameKind.REQUEST, 0, 0, 0, GOODBYE, EMPTY);
     this.transport.end();
     setTimeout(() => this.transport.destroy(), 1000).unref();
+  }
+
+  /** Closes a connection still in its handshake, to make room for a newer one. */
+  evict(): void {
+    if (this.stage === 'served') throw new Error('an authenticated connection is never evicted');
+    clearTimeout(this.handshakeTimer);
+    this.transport.destroy();
+  }
+
+  get remote(): string {
+    return this.transport.remote;
   }
 
   handover(name: string, state: unknown): void {
@@ -182,6 +195,7 @@ export class FollowerConnection {
     this.stage = 'served';
     this.transport.authenticate();
     this.transport.startHeartbeat();
+    this.owner.authenticated(this);
   }
 
   /** A process of an older onelink is told the version (its decoder reports the mismatch), not just cut off. */

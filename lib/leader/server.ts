@@ -10,6 +10,12 @@ import type { DataClientPool } from './pool.js';
 
 export class LeaderServer implements ConnectionOwner {
   private readonly connections = new Set<FollowerConnection>();
+  /**
+   * The connections still in their handshake, oldest first. At maxConnections a newcomer takes the
+   * place of the oldest of them: peers that connect and never prove the key cannot lock the
+   * followers out until connectTimeout. An authenticated connection is never evicted.
+   */
+  private readonly handshaking = new Set<FollowerConnection>();
   private closing = false;
   readonly counters = new LeaderCounters();
   private readonly since = Date.now();
@@ -27,12 +33,14 @@ export class LeaderServer implements ConnectionOwner {
           connection.destroy();
           return;
         }
-        if (this.connections.size >= limits.maxConnections) {
-          this.log.warn('connections', 'maxConnections', `[onelink] ${connection.remote} refused: ${this.connections.size} connections already (maxConnections ${limits.maxConnections})`);
+        if (this.connections.size >= limits.maxConnections && !this.evictOldestStranger(connection.remote)) {
+          this.log.warn('connections', 'maxConnections', `[onelink] ${connection.remote} refused: ${this.connections.size} authenticated connections already (maxConnections ${limits.maxConnections})`);
           connection.destroy();
           return;
         }
-        this.connections.add(new FollowerConnection(this, connection));
+        const follower = new FollowerConnection(this, connection);
+        this.connections.add(follower);
+        this.handshaking.add(follower);
       },
       (err) => options.logger.error('[onelink] leader server error:', err),
     );
@@ -47,8 +55,33 @@ export class LeaderServer implements ConnectionOwner {
     return this.transportOptions.partialFrames!.used;
   }
 
+  /** Connections that have not proved the key yet. */
+  get handshakingCount(): number {
+    return this.handshaking.size;
+  }
+
+  authenticated(connection: FollowerConnection): void {
+    this.handshaking.delete(connection);
+  }
+
   forget(connection: FollowerConnection): void {
     this.connections.delete(connection);
+    this.handshaking.delete(connection);
+  }
+
+  /** Closes the oldest connection still in its handshake to make room for `newcomer`; false if every connection is authenticated. */
+  private evictOldestStranger(newcomer: string): boolean {
+    const oldest = this.handshaking.values().next().value;
+    if (!oldest) return false;
+    this.forget(oldest);
+    const { maxConnections } = this.options.limits;
+    this.log.warn(
+      'unauthenticated peers',
+      'evicted',
+      `[onelink] ${oldest.remote} closed after ${Date.now() - oldest.connectedAt} ms without completing the handshake: ${maxConnections} connections open (maxConnections), room made for ${newcomer}`,
+    );
+    oldest.evict();
+    return true;
   }
 
   status(): LeaderStatus {

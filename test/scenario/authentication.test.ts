@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuthError, cluster, HandshakeError, RuntimeDirError } from '../../lib/index.js';
+import { AuthError, cluster, HandshakeError, NoLeaderError, RuntimeDirError } from '../../lib/index.js';
 import { portIsFree } from '../functional/helpers.js';
 import { decodeValue, encodeFrame, encodeValue, FrameDecoder, FrameKind, type Frame } from '../../protocol/index.js';
 import { EchoClient } from '../fixtures/echo-client.js';
@@ -115,7 +115,7 @@ describe('scenario: authentication between real processes', function () {
     await waitFor('the socket file removed', () => (existsSync(path) ? undefined : true));
   });
 
-  it('a follower meeting a leader of protocol 1 fails with a version-mismatch HandshakeError', async () => {
+  it('a follower meeting a leader that answers with a frame of protocol 1 fails with a HandshakeError naming both versions', async () => {
     const port = await freePort();
     const oldLeader = net.createServer((socket) => {
       socket.on('error', () => undefined);
@@ -126,7 +126,37 @@ describe('scenario: authentication between real processes', function () {
     try {
       const err = await rejectionOf(client.ready(), 'ready()');
       assert.ok(err instanceof HandshakeError, String(err));
-      assert.match(err.message, /protocol version mismatch: peer speaks onelink protocol 1, this side 2/);
+      assert.equal(err.message, `the leader on 127.0.0.1:${port} speaks onelink protocol 1, this process protocol 2: upgrade all processes of the app together`);
+      assert.equal(err.peerVersion, 1);
+    } finally {
+      await client.close();
+      await new Promise((resolve) => oldLeader.close(resolve));
+    }
+  });
+
+  it('a follower meeting a leader of protocol 1, which closes on a hello of protocol 2 without a byte: NoLeaderError naming a possible version mismatch', async () => {
+    const port = await freePort();
+    // What onelink's protocol 1 leader did: its decoder refused the header's version byte, and it
+    // destroyed the socket, answering nothing.
+    const helloVersions: number[] = [];
+    const oldLeader = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', (chunk: Buffer) => {
+        helloVersions.push(chunk[0]!);
+        if (chunk[0] !== 1) socket.destroy();
+      });
+    });
+    await new Promise<void>((resolve) => oldLeader.listen(port, '127.0.0.1', resolve));
+    const client = cluster(EchoClient, { port, maxWaitTime: 1500, logger: silent }).create();
+    try {
+      const err = await rejectionOf(client.ready(), 'ready()');
+      assert.ok(err instanceof NoLeaderError, String(err));
+      assert.equal(
+        err.message,
+        `no leader could be elected or reached on 127.0.0.1:${port} within maxWaitTime (1500 ms): 127.0.0.1:${port} accepted the connection and closed it without answering this process's hello (onelink protocol 2). ` +
+          'A leader of an older onelink (protocol 1) does this: if it goes on, upgrade all processes of the app together',
+      );
+      assert.ok(helloVersions.length > 0 && helloVersions.every((v) => v === 2), JSON.stringify(helloVersions));
     } finally {
       await client.close();
       await new Promise((resolve) => oldLeader.close(resolve));

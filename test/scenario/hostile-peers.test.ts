@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { decodeValue, encodeConnection, encodeFrame, encodeValue, ERROR_RESPONSE, FrameKind, OK_RESPONSE, Op, PROTOCOL_VERSION, type Frame } from '../../protocol/index.js';
 import { workerAgreement } from '../functional/helpers.js';
 import { freePort } from '../support/servers.js';
-import { killAll, leaderOf, startWorkers, type WorkerProcess } from '../support/processes.js';
+import { killAll, leaderOf, startWorkers, WorkerProcess } from '../support/processes.js';
 import type { LoopCounts } from '../support/worker-messages.js';
 import { followerHandshake, handshaken, isAlive, RawPeer, sleep, waitFor } from './helpers.js';
 import { deadlineFromNow } from '../../lib/shared-clock.js';
@@ -197,4 +197,64 @@ describe('scenario: hostile bytes against a real leader', function () {
       assert.ok(isAlive(leader), 'the leader died when the connection closed');
     });
   }
+});
+
+// Peers that connect and never say a word, as many as maxConnections allows: before, they locked
+// every follower out until connectTimeout closed them; now a newcomer takes the place of the oldest.
+describe('scenario: idle connections filling maxConnections cannot lock followers out', function () {
+  this.timeout(60000);
+  const MAX_CONNECTIONS = 16;
+  // Long, so that a follower let in by the handshake timer would be far too late for the bound below.
+  const LONG_CONNECT_TIMEOUT = 20000;
+  const JOIN_BOUND_MS = 5000;
+  let workers: WorkerProcess[] = [];
+  const peers: RawPeer[] = [];
+
+  after(async () => {
+    for (const peer of peers.splice(0)) peer.destroy();
+    await killAll(workers);
+  });
+
+  it(`a flood of idle connections at maxConnections (${MAX_CONNECTIONS}): a new follower process is served within ${JOIN_BOUND_MS} ms, the connected one is never dropped`, async () => {
+    const port = await freePort();
+    const config = { port, options: { maxConnections: MAX_CONNECTIONS, connectTimeout: LONG_CONNECT_TIMEOUT } };
+    workers = await startWorkers(2, config);
+    const leader = await leaderOf(workers);
+    const connected = workers.find((w) => w !== leader)!;
+    assert.equal(await connected.invoke('pid'), leader.pid);
+    const reconnectsBefore = (await connected.call<{ reconnects: number }>('stats')).reconnects;
+    await connected.call('loop', { tag: 'during', method: 'echo', args: ['during the flood'] });
+
+    // Four times the room there is, a few at a time: each newcomer evicts the oldest idle one.
+    for (let i = 0; i < 4 * MAX_CONNECTIONS; i++) peers.push(await RawPeer.connect(port));
+    await waitFor('the leader full of idle connections', () => (peers.filter((p) => !p.isClosed).length === MAX_CONNECTIONS - 1 ? true : undefined));
+    const open = peers.filter((p) => !p.isClosed);
+    // The newest stayed, the oldest went.
+    assert.deepEqual(open, peers.slice(-(MAX_CONNECTIONS - 1)));
+
+    const late = await WorkerProcess.start(config);
+    workers.push(late);
+    const started = Date.now();
+    const ready = await late.ready;
+    const ms = Date.now() - started;
+    assert.ok(ready.ok, JSON.stringify(ready.error));
+    assert.equal(ready.leader, false);
+    assert.equal(await late.invoke('pid'), leader.pid);
+    assert.ok(ms < JOIN_BOUND_MS, `the new follower was served after ${ms} ms (connectTimeout ${LONG_CONNECT_TIMEOUT} ms)`);
+    console.log(`      ${4 * MAX_CONNECTIONS} idle connections against maxConnections ${MAX_CONNECTIONS}: a new follower process ready in ${ms} ms (connectTimeout ${LONG_CONNECT_TIMEOUT} ms)`);
+    // The oldest idle connection made room for it, and only that one.
+    await open[0]!.closedWithin(1000);
+    assert.equal(open.filter((p) => !p.isClosed).length, MAX_CONNECTIONS - 2);
+
+    // More idle connections now: they evict each other, never a follower.
+    for (let i = 0; i < 2 * MAX_CONNECTIONS; i++) peers.push(await RawPeer.connect(port));
+    await sleep(300);
+    for (const worker of [connected, late]) assert.equal(await worker.invoke('pid'), leader.pid);
+    const loop = await connected.call<LoopCounts>('stopLoop', { tag: 'during' });
+    assert.deepEqual(loop.failed, {}, 'the connected follower saw calls fail');
+    assert.ok(loop.ok > 0);
+    assert.equal((await connected.call<{ reconnects: number }>('stats')).reconnects, reconnectsBefore, 'the connected follower lost its connection');
+    assert.equal((await late.call<{ reconnects: number }>('stats')).reconnects, 0, 'the new follower lost its connection');
+    assert.ok(isAlive(leader));
+  });
 });

@@ -13,6 +13,8 @@ export interface WorkerConfig {
   /** Send every log line of the client to the parent (WorkerProcess.logs). */
   reportLogs?: boolean;
   publishFirst?: unknown;
+  /** More node flags for the worker (--expose-gc...). */
+  nodeArgs?: string[];
 }
 
 /** What call() and invoke() reject with: an Error carrying the fields of the error the worker sent. */
@@ -68,7 +70,7 @@ export class WorkerProcess {
   /** Forks `script` (test/fixtures/worker.ts unless given: another fixture speaking the same IPC messages). */
   static async start(config: WorkerConfig, script = WORKER): Promise<WorkerProcess> {
     const child = fork(script, [JSON.stringify(config)], {
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--import', 'tsx', ...(config.nodeArgs ?? [])],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

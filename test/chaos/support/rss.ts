@@ -1,5 +1,43 @@
-// Samples another process's resident set size (VmRSS in /proc/<pid>/status, Linux) at an interval.
-import { readFileSync } from 'node:fs';
+// Another process's resident set size, read from /proc/<pid>/status (Linux): sampled at an
+// interval, and its peak (VmHWM), which can be restarted to measure one phase of a run.
+import { readFileSync, writeFileSync } from 'node:fs';
+
+/** A field of /proc/<pid>/status in bytes (VmRSS, VmHWM), or undefined once the process is gone. */
+function statusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status);
+  return match ? Number(match[1]) * 1024 : undefined;
+}
+
+/** The current RSS in bytes; throws if the process is gone. */
+export function rssOf(pid: number): number {
+  const bytes = statusBytes(pid, 'VmRSS');
+  if (bytes === undefined) throw new Error(`process ${pid} is gone`);
+  return bytes;
+}
+
+/**
+ * Restarts the peak RSS of a process (VmHWM becomes its current RSS: clear_refs 5, Linux >= 4.0).
+ * Returns false where that is not permitted (a process of another user).
+ */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The peak RSS (VmHWM) since the process started or since resetPeakRss; 0 once it is gone. */
+export function peakRssOf(pid: number): number {
+  return statusBytes(pid, 'VmHWM') ?? 0;
+}
 
 export class RssSampler {
   maxBytes = 0;
@@ -17,15 +55,8 @@ export class RssSampler {
 
   /** The current RSS in bytes, or undefined once the process is gone. */
   sample(): number | undefined {
-    let status: string;
-    try {
-      status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
-    } catch {
-      return undefined;
-    }
-    const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
-    if (!match) return undefined;
-    const bytes = Number(match[1]) * 1024;
+    const bytes = statusBytes(this.pid, 'VmRSS');
+    if (bytes === undefined) return undefined;
     this.samples++;
     this.maxBytes = Math.max(this.maxBytes, bytes);
     return bytes;

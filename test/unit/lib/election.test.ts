@@ -2,7 +2,7 @@
 // resets, stays silent, answers foreign bytes or is held by a leader.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { AuthError, LeaderHandshake } from '../../../protocol/index.js';
+import { AuthError, encodeFrame, encodeValue, FrameKind, LeaderHandshake } from '../../../protocol/index.js';
 import { defaults } from '../../../lib/options.js';
 import { Election, RACE_ROUNDS, type ElectionHandler, type ElectionOptions } from '../../../lib/election.js';
 import { HandshakeError, NoLeaderError, NotLeaderError } from '../../../lib/errors.js';
@@ -16,6 +16,13 @@ import { quietLogger, testIdentity, transportOptions } from './helpers.js';
 
 const endpoint: Endpoint = { kind: 'tcp', port: 1 };
 const where = '127.0.0.1:1';
+
+/** A leader's hello saying `version`, in a frame whose header says `frameVersion`. */
+function helloFrame(frameVersion: number, version: number): Buffer {
+  const frame = encodeFrame(FrameKind.REQUEST, 0, 0, 0, encodeValue({ magic: 'onelink', version, pid: 1, role: 'leader' }), Buffer.alloc(0));
+  frame[0] = frameVersion;
+  return frame;
+}
 
 type Outcome = { role: 'leader'; listener: Listener } | { role: 'follower'; link: LeaderLink } | { role: 'failed'; error: Error };
 
@@ -163,6 +170,39 @@ describe('election', () => {
     assert.match(outcome.error.message, /not the onelink protocol/);
     assert.equal(connects(), 1);
   });
+
+  it('a holder that closes every connection after the hello, without a byte, as a leader of protocol 1 does: NoLeaderError naming a possible version mismatch', async () => {
+    network.hold(endpoint, (connection) => connection.setHandler({ onConnect() {}, onData: () => connection.destroy(), onError() {}, onClose() {} }));
+    const recorder = elect({ maxWaitTime: 100 });
+    const outcome = await recorder.outcome();
+    assert.ok(outcome.role === 'failed' && outcome.error instanceof NoLeaderError, JSON.stringify(outcome));
+    assert.equal(
+      outcome.error.message,
+      `no leader could be elected or reached on ${where} within maxWaitTime (100 ms): ${where} accepted the connection and closed it without answering this process's hello (onelink protocol 2). ` +
+        'A leader of an older onelink (protocol 1) does this: if it goes on, upgrade all processes of the app together',
+    );
+    assert.ok(connects() > 1, 'a close during the handshake is tried again at once, as a closing leader');
+  });
+
+  for (const [shape, answer, version] of [
+    ['a frame of protocol 1', helloFrame(1, 1), 1],
+    ['a hello saying protocol 3 in a frame of protocol 2', helloFrame(2, 3), 3],
+  ] as const) {
+    it(`a leader that answers with ${shape}: HandshakeError naming both versions, tried again later`, async () => {
+      network.hold(endpoint, (connection) => connection.setHandler({ onConnect() {}, onData: () => connection.write(answer), onError() {}, onClose() {} }));
+      const recorder = elect({ maxWaitTime: 50 });
+      const outcome = await recorder.outcome();
+      assert.ok(outcome.role === 'failed' && outcome.error instanceof HandshakeError, JSON.stringify(outcome));
+      assert.equal(outcome.error.message, `the leader on ${where} speaks onelink protocol ${version}, this process protocol 2: upgrade all processes of the app together`);
+      assert.equal(outcome.error.peerVersion, version);
+      assert.equal(connects(), 1);
+      // Once the processes of the other version are replaced, this one finds its leader: it keeps looking.
+      network.release(endpoint);
+      const next = await recorder.outcome();
+      assert.equal(next.role, 'leader');
+      assert.equal(recorder.elections, 2);
+    });
+  }
 
   it('after losing its leader, takes silence as a hung leader and keeps trying until it is gone', async () => {
     network.hold(endpoint, 'silent', 2);

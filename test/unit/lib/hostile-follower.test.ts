@@ -201,16 +201,58 @@ describe('leader: hostile followers', () => {
       await until('upstream subscriptions released', () => Feed.live!.upstream === 0);
     });
 
-    it('maxConnections: connections over it are closed as they arrive', async () => {
+    it('maxConnections: when every connection is authenticated, connections over it are closed as they arrive', async () => {
       await start({ maxConnections: 2 });
       await follower();
       await follower();
+      await until('both authenticated', () => server.handshakingCount === 0);
       const third = network.connect(endpoint);
       let closed = false;
       third.setHandler({ onConnect() {}, onData() {}, onError() {}, onClose: () => (closed = true) });
       await until('the third connection closed', () => closed);
       assert.equal(server.connectionCount, 2);
       assert.equal(warnings.filter((w) => w.includes('maxConnections')).length, 1);
+    });
+
+    it('maxConnections: at the limit a newcomer evicts the oldest connection still in its handshake, never an authenticated one', async () => {
+      await start({ maxConnections: 4 });
+      const stranger = () => {
+        const connection = network.connect(endpoint);
+        const state = { closed: false };
+        connection.setHandler({ onConnect() {}, onData() {}, onError() {}, onClose: () => (state.closed = true) });
+        return state;
+      };
+      const honest = await opened();
+      // Three peers that connect and never send a byte fill the leader up.
+      const idle = [stranger(), stranger(), stranger()];
+      await until('four connections', () => server.connectionCount === 4);
+      assert.equal(server.handshakingCount, 3);
+      // A follower joins at once (well before connectTimeout, 1 s here): the oldest idle peer made room.
+      const started = Date.now();
+      const late = await follower();
+      assert.deepEqual(await late.request([Op.OPEN, channel.name, agreementOf(channel.spec)]), { error: false, value: undefined });
+      assert.ok(Date.now() - started < 500, `joining took ${Date.now() - started} ms`);
+      await until('the oldest idle peer closed', () => idle[0]!.closed);
+      assert.deepEqual(idle.map((s) => s.closed), [true, false, false]);
+      assert.equal(warnings.filter((w) => w.includes('without completing the handshake')).length, 1, warnings.join('\n'));
+      // More idle peers evict idle peers, oldest first, and nothing else.
+      const more = [stranger(), stranger()];
+      await until('the two other idle peers closed', () => idle[1]!.closed && idle[2]!.closed);
+      assert.deepEqual(more.map((s) => s.closed), [false, false]);
+      assert.equal(server.connectionCount, 4);
+      for (const raw of [honest, late]) {
+        assert.equal(raw.isClosed, false);
+        assert.deepEqual(await raw.request([Op.INVOKE, channel.name, 'echo'], encodeValue(['still served'])), { error: false, value: 'still served' });
+      }
+      // Every connection authenticated: a newcomer is refused, and no follower is evicted for it.
+      await follower();
+      await follower();
+      await until('both authenticated', () => server.handshakingCount === 0);
+      const refused = stranger();
+      await until('the newcomer refused', () => refused.closed);
+      assert.equal(server.connectionCount, 4);
+      assert.ok(followers.every((raw) => !raw.isClosed), 'an authenticated follower was evicted');
+      assert.equal(warnings.filter((w) => w.includes('maxConnections') && w.includes('refused')).length, 1, warnings.join('\n'));
     });
 
     it('maxQueuedBytes: a subscriber that stops reading is dropped once its queue is over the bound, and its subscription released', async () => {
