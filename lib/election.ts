@@ -96,7 +96,8 @@ export class Election {
               await this.contend(afterLoss, identity);
               return;
             } catch (err) {
-              if (isRefusal(err) && this.portInUse) this.refusedSince ??= Date.now();
+              // Only ECONNREFUSED: a holder that accepts and closes (a closing leader, one of another protocol) listens.
+              if (err instanceof ConnectFailedError && err.reason === 'refused' && this.portInUse) this.refusedSince ??= Date.now();
               else this.refusedSince = null;
               if (round < RACE_ROUNDS && isRefusal(err)) continue;
               if (this.refusedSince !== null && Date.now() - this.refusedSince >= BLOCKED_AFTER_MS) throw new AbortError(this.blocked());
