@@ -20,12 +20,6 @@ interface Subscription {
   upstreamListener: (value: unknown) => void;
 }
 
-/** The optional hooks a DataClient can implement to hand its state to the next leader on a graceful close. */
-export interface HandoverCapable {
-  exportState(): unknown;
-  importState(state: unknown): void | Promise<void>;
-}
-
 export class DataClientHost {
   /** Null when its constructor threw (`ready` rejects with the error). */
   readonly client: DataClient | null = null;
