@@ -63,8 +63,16 @@ async function listenersOn(endpoint: Endpoint): Promise<EndpointSocket[]> {
   return tables.flatMap((text) => tcpListenersOn(text, endpoint.port));
 }
 
+/** The last inode looked up: an election that fails against the same holder every second does not scan /proc each time. */
+let lastLookup: { inode: number; holder: { pid: number; command: string | null } | null } | null = null;
+
 /** The process holding a socket inode, among those this user may inspect. */
-export async function processHolding(inode: number): Promise<{ pid: number; command: string | null } | null> {
+async function processHolding(inode: number): Promise<{ pid: number; command: string | null } | null> {
+  if (lastLookup?.inode !== inode) lastLookup = { inode, holder: await scanProcesses(inode) };
+  return lastLookup.holder;
+}
+
+async function scanProcesses(inode: number): Promise<{ pid: number; command: string | null } | null> {
   const target = `socket:[${inode}]`;
   const pids = (await readdir('/proc').catch(() => [] as string[])).filter((name) => /^\d+$/.test(name)).slice(0, MAX_PROCESSES);
   for (const pid of pids) {
