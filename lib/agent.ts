@@ -230,7 +230,7 @@ export class Agent implements ElectionHandler, CallRouter {
     return this.subscriptions.publish(channel, route, reg).catch((err) => {
       if (!(err instanceof LeaderClosingError)) throw err;
       // A closing leader did not run it: the next one does, in the replay; the caller waits for that.
-      if (channel.route === route) channel.route = null;
+      if (route.kind === 'remote') channel.leaderClosing(route.link);
       return this.waitQueue.enqueue(channel, () => PUBLISHED);
     });
   }
@@ -260,7 +260,7 @@ export class Agent implements ElectionHandler, CallRouter {
     this.leader = new LeaderServer(server, this.pool, { transport, connectTimeout: this.options.connectTimeout, identity, logger, endpoint, failovers, limits: this.options });
     this.logger.info?.(`[onelink] process ${process.pid} leads ${endpoint}`);
     for (const channel of this.channels.values()) openOnLeader(this.opening, channel, () => this.isLeader);
-    this.roles.announce({ leads: true }, process.pid);
+    this.roles.announce({ leads: true });
   }
 
   following(link: LeaderLink): void {
@@ -271,7 +271,7 @@ export class Agent implements ElectionHandler, CallRouter {
     for (const channel of this.channels.values()) {
       if (channel.openingOn !== link) openOnLink(this.opening, channel, link);
     }
-    this.roles.announce({ leads: false, leaderPid: link.leaderPid }, link.leaderPid);
+    this.roles.announce({ leads: false, leaderPid: link.leaderPid });
   }
 
   onLost(link: LeaderLink, error: Error | undefined): void {

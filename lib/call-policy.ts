@@ -116,8 +116,7 @@ class RemoteCall implements PendingRequest {
 
   /** A closing leader did not start the call: it waits for the next leader, not for this one again. */
   private refused(error: unknown): void {
-    const route = this.channel.route;
-    if (route?.kind === 'remote' && route.link === this.link) this.channel.route = null;
+    this.channel.leaderClosing(this.link);
     this.resend(error);
   }
 

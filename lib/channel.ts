@@ -93,6 +93,11 @@ export class LocalChannel {
     for (const call of queue) call.run(route);
   }
 
+  /** The leader behind `link` refused to start something because it is closing: what comes next waits for the next leader. */
+  leaderClosing(link: LeaderLink): void {
+    if (this.route?.kind === 'remote' && this.route.link === link) this.route = null;
+  }
+
   /** The channel cannot serve: fail what waits, and ready() if it has not succeeded yet. */
   fail(error: Error, permanent: boolean): void {
     this.route = null;

@@ -32,7 +32,8 @@ export class RoleEvents {
   }
 
   /** The election's outcome: 'failover' first if a leader was lost, then the role, to every client. */
-  announce(role: Role, leaderPid: number): void {
+  announce(role: Role): void {
+    const leaderPid = role.leads ? process.pid : role.leaderPid;
     const lost = this.lost;
     this.lost = null;
     if (lost) {
