@@ -13,6 +13,14 @@ export interface BenchConfig {
   scenarios: readonly ScenarioGroup[];
   /** 1 leader + 1 follower: sequential echo of a small object, then the payload cases */
   sequential: { calls: number; warmupCalls: number };
+  /**
+   * Live heap each process of the pair scenarios holds before it connects, as an application does.
+   * A process whose old generation is just over V8's 8 MB threshold for incremental marking runs
+   * full collections back to back while it allocates large Buffers: the 1 MiB Buffer echo then
+   * measures where V8's heuristics put a nearly empty process, at about a third of its speed with
+   * no heap or with 32 MiB and more, for every implementation alike (README, Performance).
+   */
+  applicationHeapMiB: number;
   payload: { kinds: readonly PayloadKind[]; bytes: readonly number[]; warmupMs: number; durationMs: number; minCalls: number };
   /** 1 leader + N followers: throughput, then RSS, then fan-out, on the same processes */
   throughput: { followers: number; inFlight: number; durationMs: number; warmupMs: number };
@@ -37,6 +45,7 @@ export const FULL_RUN: BenchConfig = {
   implementations: IMPLEMENTATION_NAMES,
   scenarios: SCENARIO_GROUPS,
   sequential: { calls: 20_000, warmupCalls: 500 },
+  applicationHeapMiB: 64,
   // A fresh loopback connection needs a few hundred ms of large writes before the kernel has grown its buffers.
   payload: { kinds: ['buffer', 'string'], bytes: [64 * KiB, MiB], warmupMs: 500, durationMs: 600, minCalls: 1 },
   throughput: { followers: 3, inFlight: 64, durationMs: 5_000, warmupMs: 500 },
@@ -51,6 +60,7 @@ export const SMOKE_RUN: BenchConfig = {
   implementations: IMPLEMENTATION_NAMES,
   scenarios: SCENARIO_GROUPS,
   sequential: { calls: 200, warmupCalls: 20 },
+  applicationHeapMiB: 1,
   payload: { kinds: ['buffer', 'string'], bytes: [64 * KiB], warmupMs: 10, durationMs: 30, minCalls: 1 },
   throughput: { followers: 3, inFlight: 4, durationMs: 200, warmupMs: 50 },
   fanout: { events: 30, intervalMs: 1, settleMs: 2_000 },

@@ -40,7 +40,12 @@ class Fleet {
   leaderPid = 0;
   readonly #all: WorkerHandle[] = [];
 
-  constructor(readonly implementation: ImplementationName, private readonly workerOptions: WorkerOptions) {}
+  constructor(
+    readonly implementation: ImplementationName,
+    private readonly workerOptions: WorkerOptions,
+    /** live heap each process holds before it connects (see BenchConfig.applicationHeapMiB) */
+    private readonly heapMiB: number,
+  ) {}
 
   async start(followerCount: number): Promise<void> {
     const port = await freePort();
@@ -62,7 +67,7 @@ class Fleet {
   }
 
   #connect(worker: WorkerHandle, port: number, role: Role): Promise<ConnectResult> {
-    return worker.request<ConnectResult>({ type: 'connect', implementation: this.implementation, port, role });
+    return worker.request<ConnectResult>({ type: 'connect', implementation: this.implementation, port, role, heapMiB: this.heapMiB });
   }
 
   async stop(): Promise<void> {
@@ -73,9 +78,9 @@ class Fleet {
 }
 
 async function withFleet<T>(
-  implementation: ImplementationName, followers: number, workerOptions: WorkerOptions, body: (fleet: Fleet) => Promise<T>,
+  implementation: ImplementationName, followers: number, workerOptions: WorkerOptions, heapMiB: number, body: (fleet: Fleet) => Promise<T>,
 ): Promise<T> {
-  const fleet = new Fleet(implementation, workerOptions);
+  const fleet = new Fleet(implementation, workerOptions, heapMiB);
   try {
     await fleet.start(followers);
     return await body(fleet);
@@ -249,11 +254,11 @@ export async function runSuite(options: SuiteOptions): Promise<RepetitionResult[
     const runs = (group: ScenarioGroup): boolean => config.scenarios.includes(group);
     for (const implementation of runs('pair') ? implementations : []) {
       const { metrics } = resultFor(implementation.name, repetition);
-      await withFleet(implementation.name, 1, workerOptions(implementation.name), (fleet) => pairScenarios(fleet, config, metrics, (line) => progress(prefix(implementation.name) + line)));
+      await withFleet(implementation.name, 1, workerOptions(implementation.name), config.applicationHeapMiB, (fleet) => pairScenarios(fleet, config, metrics, (line) => progress(prefix(implementation.name) + line)));
     }
     for (const implementation of runs('fleet') ? implementations : []) {
       const { metrics, details } = resultFor(implementation.name, repetition);
-      await withFleet(implementation.name, config.throughput.followers, workerOptions(implementation.name), (fleet) => fleetScenarios(fleet, config, metrics, details, (line) => progress(prefix(implementation.name) + line)));
+      await withFleet(implementation.name, config.throughput.followers, workerOptions(implementation.name), 0, (fleet) => fleetScenarios(fleet, config, metrics, details, (line) => progress(prefix(implementation.name) + line)));
     }
     for (const implementation of runs('failover') ? implementations : []) {
       const { metrics } = resultFor(implementation.name, repetition);
@@ -266,7 +271,7 @@ export async function runSuite(options: SuiteOptions): Promise<RepetitionResult[
         continue;
       }
       const { details } = resultFor(implementation.name, repetition);
-      await withFleet(implementation.name, config.failover.followers, workerOptions(implementation.name), (fleet) => failoverScenario(fleet, config, metrics, details, (line) => progress(prefix(implementation.name) + line)));
+      await withFleet(implementation.name, config.failover.followers, workerOptions(implementation.name), 0, (fleet) => failoverScenario(fleet, config, metrics, details, (line) => progress(prefix(implementation.name) + line)));
     }
   }
   return results;

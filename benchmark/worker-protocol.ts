@@ -4,7 +4,7 @@ import type { PayloadKind } from './config.js';
 import type { SerializedHistogram } from './latency-histogram.js';
 
 export type Command =
-  | { type: 'connect'; implementation: ImplementationName; port: number; role: Role }
+  | { type: 'connect'; implementation: ImplementationName; port: number; role: Role; heapMiB: number }
   | { type: 'sequential'; calls: number; warmupCalls: number }
   | { type: 'payload'; kind: PayloadKind; bytes: number; warmupMs: number; durationMs: number; minCalls: number }
   | { type: 'throughput'; inFlight: number; durationMs: number; warmupMs: number }

@@ -12,6 +12,8 @@ setTimeout(() => process.exit(3), deadlineMs).unref();
 process.on('disconnect', () => process.exit(0));
 
 let client: BenchClient | undefined;
+/** What the process holds as an application's heap; never read, only kept alive. */
+const applicationHeap: string[] = [];
 let ticks: TickCollector | undefined;
 let failover: FailoverLoop | undefined;
 
@@ -34,6 +36,8 @@ function localEchoClient(): EchoClient {
 async function handle(command: Command): Promise<unknown> {
   switch (command.type) {
     case 'connect': {
+      // distinct 1 KiB strings: they stay on the V8 heap, where a Buffer's bytes would not
+      for (let i = 0; i < command.heapMiB * 1024; i += 1) applicationHeap.push(`${i}`.padEnd(1024, '.'));
       const implementation = await loadImplementation(command.implementation);
       client = await implementation.connect(command.port, command.role);
       return { pid: process.pid, isLeader: client.isLeader } satisfies ConnectResult;
