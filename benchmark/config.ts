@@ -17,8 +17,8 @@ export interface BenchConfig {
    * Live heap each process of the pair scenarios holds before it connects, as an application does.
    * A process whose old generation is just over V8's 8 MB threshold for incremental marking runs
    * full collections back to back while it allocates large Buffers: the 1 MiB Buffer echo then
-   * measures where V8's heuristics put a nearly empty process, at about a third of its speed with
-   * no heap or with 32 MiB and more, for every implementation alike (README, Performance).
+   * runs at about a third of the speed it has with an old generation under 8 MB or over about
+   * 32 MB, for every implementation alike (README, Performance).
    */
   applicationHeapMiB: number;
   payload: { kinds: readonly PayloadKind[]; bytes: readonly number[]; warmupMs: number; durationMs: number; minCalls: number };

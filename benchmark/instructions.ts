@@ -41,11 +41,16 @@ async function run(calls: number, dir: string): Promise<{ leader: number; follow
   const port = await freePort();
   const flag = join(dir, `run-${port}`);
   const leader = counted(['leader', String(port), flag]);
+  // The leader exits only once the follower is done: settling before it is ready is a failure.
+  const leaderGone = leader.then(() => {
+    throw new Error('the leader exited before it was ready');
+  });
   const started = Date.now();
   while (!existsSync(`${flag}.ready`)) {
     if (Date.now() - started > 300_000) throw new Error('the leader did not start within 5 min');
-    await Promise.race([leader, new Promise((resolve) => setTimeout(resolve, 200))]);
+    await Promise.race([leaderGone, new Promise((resolve) => setTimeout(resolve, 200))]);
   }
+  leaderGone.catch(() => {}); // once ready, its exit is awaited below
   const follower = await counted(['follower', String(port), flag, String(calls)]);
   return { leader: await leader, follower };
 }
